@@ -1,0 +1,4 @@
+export * from './client';
+export * from './sql';
+export * from './migrate';
+export * from './query';

@@ -1,0 +1,34 @@
+import { Codec, UnknownSchemaError, DecodeError, SCHEMA_HEADER, codecs, type IngestRecord } from './index';
+
+const v1Record = {
+  kind: 'event', project_id: 7, uuid: 'u-1', receive_time: 1000, event_time: 900, event_type: 'Signed Up',
+  user_id: 'alice', device_id: null, insert_id: 'ins-1', session_id: 5, event_id: null,
+  event_properties: '{"a":1}', user_properties: '{}', groups: { company: ['acme'] }, context: { country: 'FR' },
+  revenue: null, price: null, quantity: null, location_lat: null, location_lng: null,
+};
+
+describe('Avro codec', () => {
+  it('round-trips a current record and stamps the fingerprint header', () => {
+    const rec: IngestRecord = { ...(v1Record as unknown as IngestRecord), extra: '{"library":"x"}' };
+    const buf = codecs.ingest.encode(rec);
+    const headers = codecs.ingest.headers();
+    expect(headers[SCHEMA_HEADER]).toMatch(/^[0-9a-f]{16}$/);
+    expect(codecs.ingest.decode(buf, headers)).toEqual(rec);
+  });
+
+  it('reads v1 data with the v2 reader, filling the new field with its default', () => {
+    const { value, headers } = Codec.encodeWith('ingest-record.v1.avsc', v1Record);
+    expect(headers[SCHEMA_HEADER]).not.toEqual(codecs.ingest.fingerprint);
+    const decoded = codecs.ingest.decode(value, headers);
+    expect(decoded).toEqual({ ...v1Record, extra: '{}' });
+  });
+
+  it('rejects an unknown writer fingerprint', () => {
+    const buf = codecs.ingest.encode({ ...(v1Record as unknown as IngestRecord), extra: '{}' });
+    expect(() => codecs.ingest.decode(buf, { [SCHEMA_HEADER]: 'ffffffffffffffff' })).toThrow(UnknownSchemaError);
+  });
+
+  it('rejects bytes that are not a record', () => {
+    expect(() => codecs.groupChange.decode(Buffer.from([0xff, 0xff, 0xff]))).toThrow(DecodeError);
+  });
+});

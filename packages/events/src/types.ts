@@ -1,0 +1,83 @@
+// TypeScript shapes of the Avro records (see schemas/*.avsc). Property bags travel as JSON text.
+
+export type GroupsMap = Record<string, string[]>;
+
+export interface IngestRecord {
+  kind: 'event' | 'identify';
+  project_id: number;
+  uuid: string;
+  receive_time: number;
+  event_time: number;
+  event_type: string;
+  user_id: string | null;
+  device_id: string | null;
+  insert_id: string | null;
+  session_id: number | null;
+  event_id: number | null;
+  event_properties: string;
+  user_properties: string;
+  groups: GroupsMap;
+  context: Record<string, string>;
+  revenue: number | null;
+  price: number | null;
+  quantity: number | null;
+  location_lat: number | null;
+  location_lng: number | null;
+  extra: string;
+}
+
+export interface GroupIdentifyRecord {
+  project_id: number;
+  uuid: string;
+  receive_time: number;
+  event_time: number;
+  group_type: string;
+  group_value: string;
+  group_properties: string;
+  source: 'api' | 'dynamic_property';
+  user_id: string | null;
+  device_id: string | null;
+  insert_id: string | null;
+}
+
+export interface GroupSnapshot {
+  group_type: string;
+  group_value: string;
+  properties: string;
+}
+
+export interface EnrichedEvent {
+  project_id: number;
+  uuid: string;
+  receive_time: number;
+  event_time: number;
+  event_type: string;
+  user_id: string | null;
+  device_id: string | null;
+  insert_id: string | null;
+  session_id: number | null;
+  event_id: number | null;
+  event_properties: string;
+  user_properties: string;
+  groups: GroupsMap;
+  group_properties: GroupSnapshot[];
+  context: Record<string, string>;
+  revenue: number | null;
+  price: number | null;
+  quantity: number | null;
+  location_lat: number | null;
+  location_lng: number | null;
+  extra: string;
+}
+
+export interface GroupChange {
+  project_id: number;
+  group_type: string;
+  group_value: string;
+  event_time: number;
+  receive_time: number;
+  properties: string;
+  changed: string[];
+  removed: string[];
+  source_uuid: string;
+}

@@ -1,0 +1,129 @@
+// App factory shared by every service: /health (liveness), /ready (dependencies reachable), /metrics
+// (Prometheus), request logging without payloads, and a listener that closes gracefully.
+import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, register, Histogram } from 'prom-client';
+import type { Logger } from '@groupscope/logger';
+
+export { express, register };
+export type { Express, Request, Response, NextFunction };
+
+let defaultsCollected = false;
+
+export const httpDuration = new Histogram({
+  name: 'groupscope_http_request_duration_seconds',
+  help: 'HTTP request duration by service, route and status',
+  labelNames: ['service', 'route', 'status'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});
+
+/** A readiness probe: name -> check. A check resolves true when its dependency answers. */
+export type ReadinessChecks = Record<string, () => Promise<boolean>>;
+
+export interface AppOptions {
+  service: string;
+  logger: Logger;
+  ready: ReadinessChecks;
+}
+
+async function runChecks(checks: ReadinessChecks): Promise<Record<string, boolean>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      const ok = await Promise.race([
+        check().catch(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref()),
+      ]);
+      return [name, ok] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+export function createApp(opts: AppOptions): Express {
+  if (!defaultsCollected) {
+    collectDefaultMetrics({ prefix: 'groupscope_' });
+    defaultsCollected = true;
+  }
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
+    const end = httpDuration.startTimer({ service: opts.service });
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      end({ route, status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: opts.service });
+  });
+  app.get('/ready', async (_req, res) => {
+    const checks = await runChecks(opts.ready);
+    const ok = Object.values(checks).every(Boolean);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', service: opts.service, checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', register.contentType);
+    res.send(await register.metrics());
+  });
+  return app;
+}
+
+export interface Listening {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens, and on close stops accepting, lets requests in flight finish (up to graceMs), then ends idle sockets. */
+export function listen(app: Express, port: number, host: string, logger: Logger, graceMs = 10000): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.keepAliveTimeout = 65000;
+    server.once('error', reject);
+    server.once('listening', () => {
+      const addr = server.address() as AddressInfo;
+      const url = `http://${host}:${addr.port}`;
+      logger.info({ url }, 'http_listening');
+      resolve({
+        server,
+        port: addr.port,
+        url,
+        close: () =>
+          new Promise<void>((done) => {
+            const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            force.unref();
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
+
+/** Runs `stop` once on SIGTERM or SIGINT, then exits; a second signal exits at once. */
+export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutdown_started');
+    stop()
+      .then(() => {
+        logger.info('shutdown_complete');
+        process.exit(0);
+      })
+      .catch((err) => {
+        logger.error({ err }, 'shutdown_failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => handler('SIGTERM'));
+  process.once('SIGINT', () => handler('SIGINT'));
+}

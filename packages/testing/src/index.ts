@@ -1,0 +1,101 @@
+// Test helpers: polling waits, unique names, and real Kafka / ClickHouse handles isolated per test file.
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
+import { createKafka, ensureTopics } from '@groupscope/kafka';
+import { topicNames, topicSpecs, type Topics } from '@groupscope/events';
+import { silentLogger, type Logger } from '@groupscope/logger';
+import type { Kafka } from 'kafkajs';
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  message?: string;
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined/false/null, and returns that value.
+ * Errors thrown by the probe count as "not yet"; the last one is reported on timeout.
+ */
+export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Exclude<T, undefined | false | null>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false && v !== null) return v as Exclude<T, undefined | false | null>;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`waitFor timed out after ${opts.timeoutMs ?? 30000} ms: ${opts.message ?? ''} (last: ${detail})`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+export function testBrokers(): string[] {
+  const b = process.env.KAFKA_BROKERS;
+  if (!b) throw new Error('KAFKA_BROKERS is not set: run tests through jest (its global set-up resolves Kafka)');
+  return b.split(',');
+}
+
+export interface TestKafka {
+  kafka: Kafka;
+  brokers: string[];
+  prefix: string;
+  topics: Topics;
+  /** creates every groupscope topic under this test's prefix */
+  ensureTopics(partitions?: number): Promise<void>;
+}
+
+export function testKafka(logger: Logger = silentLogger): TestKafka {
+  const brokers = testBrokers();
+  const prefix = `${uniqueName('t')}.`;
+  const kafka = createKafka({ brokers, clientId: 'groupscope-test', logger });
+  const topics = topicNames(prefix);
+  return {
+    kafka,
+    brokers,
+    prefix,
+    topics,
+    ensureTopics: (partitions = 2) => ensureTopics(kafka, topicSpecs(topics), { partitions, replicationFactor: 1 }),
+  };
+}
+
+/** One chDB folder per test process (a process may open only one); each test file gets its own database. */
+export function testChdbPath(): string {
+  return process.env.CHDB_PATH ?? join(tmpdir(), `groupscope-test-chdb-${process.pid}`);
+}
+
+export interface TestClickHouse extends ClickHouse {
+  /** drops the test database and releases the client */
+  cleanup(): Promise<void>;
+}
+
+export async function testClickHouse(opts: { migrate?: boolean; logger?: Logger } = {}): Promise<TestClickHouse> {
+  const database = uniqueName('gs_test');
+  const ch = createClickHouse({
+    url: process.env.CLICKHOUSE_URL,
+    username: process.env.CLICKHOUSE_USER,
+    password: process.env.CLICKHOUSE_PASSWORD,
+    database,
+    chdbPath: testChdbPath(),
+    logger: opts.logger ?? silentLogger,
+  });
+  await ch.client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
+  if (opts.migrate !== false) await migrate(ch, opts.logger ?? silentLogger);
+  return Object.assign(ch, {
+    async cleanup() {
+      await ch.client.command({ query: `DROP DATABASE IF EXISTS \`${database}\` SYNC` }).catch(() => undefined);
+      await ch.close();
+    },
+  });
+}

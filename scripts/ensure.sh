@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing on a fresh machine: system packages (Java 17, Maven) from apt when absent,
+# npm packages, and Apache Kafka's jars (through Maven). Safe to run every time; quick when all is there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure: installing ${need_apt[*]} with apt"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "ensure: please install ${need_apt[*]} (Java 17+ and Maven are needed to run the local Kafka broker)" >&2
+    exit 1
+  fi
+fi
+
+# npm packages: install when node_modules is missing or older than the lockfile
+stamp=node_modules/.groupscope-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  echo "ensure: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+
+bash deploy/kafka/kafka.sh fetch

@@ -1,0 +1,39 @@
+// Project administration: create, rotate, list. Prints JSON.
+//   npm run project:create -- --name NAME [--time-zone Europe/Paris]
+//   npm run project:rotate -- --id N
+//   npm run project:list
+import { join, resolve } from 'node:path';
+import { loadConfig, commonEnv } from '@groupscope/config';
+import { ProjectRegistry } from '@groupscope/projects';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const cfg = loadConfig(commonEnv);
+const file = cfg.PROJECTS_FILE ? resolve(cfg.PROJECTS_FILE) : join(resolve(cfg.GROUPSCOPE_DATA_DIR), 'projects.json');
+const registry = new ProjectRegistry(file);
+const cmd = process.argv[2];
+
+if (cmd === 'create') {
+  const name = arg('name');
+  if (!name) {
+    console.error('usage: npm run project:create -- --name NAME [--time-zone TZ]');
+    process.exit(2);
+  }
+  const keys = registry.create(name, { time_zone: arg('time-zone') });
+  console.log(JSON.stringify({ project_id: keys.project_id, name: keys.name, api_key: keys.api_key, secret_key: keys.secret_key }));
+} else if (cmd === 'rotate') {
+  const id = Number(arg('id'));
+  if (!Number.isInteger(id) || id <= 0) {
+    console.error('usage: npm run project:rotate -- --id N');
+    process.exit(2);
+  }
+  console.log(JSON.stringify(registry.rotate(id)));
+} else if (cmd === 'list') {
+  console.log(JSON.stringify(registry.list().map((p) => ({ project_id: p.id, name: p.name, api_key: p.api_key, time_zone: p.time_zone, created_at: p.created_at }))));
+} else {
+  console.error('usage: project.ts create|rotate|list');
+  process.exit(2);
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# npm start: install what is missing, start the local Kafka broker and every service, print the endpoints.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/ensure.sh
+bash deploy/kafka/kafka.sh start
+npx tsx deploy/local/up.ts

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# npm test: install what is missing, type-check, lint, then every jest suite (unit, integration, end-to-end).
+# Jest's global set-up starts a Kafka broker if none is given and its teardown stops it.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/ensure.sh
+echo "== typecheck"; npx tsc -b
+echo "== lint"; npx eslint . --max-warnings=0
+echo "== jest"
+npx jest --ci "$@"
