@@ -98,7 +98,8 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions = {}): Produc
     transactionTimeout: opts.transactionTimeout ?? 60000,
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    // an idempotent producer keeps kafkajs' unbounded retries (bounding them breaks exactly-once);
+    // callers that must answer in bounded time race their send against a deadline
   });
 }
 

@@ -1,0 +1,52 @@
+// What every benchmark module (bench/*.bench.ts) exports, and helpers they share.
+import type { Logger } from '@groupscope/logger';
+import type { ClickHouse } from '@groupscope/clickhouse';
+
+export interface Figure {
+  value: number;
+  unit: string;
+}
+
+export interface BenchResult {
+  /** e.g. "gateway events/s, 100-event requests" */
+  name: string;
+  figure: Figure;
+  /** the raw baseline measured in the same run on the same machine, when there is one */
+  baseline?: { name: string } & Figure;
+  /** figure / baseline (for rates), or baseline / figure (for latencies): >1 means faster than the baseline */
+  ratio?: number;
+  /** the goal the issue sets, as text (e.g. ">= 0.5 of baseline") */
+  goal?: string;
+  extra?: Record<string, number | string>;
+}
+
+export interface BenchContext {
+  brokers: string[];
+  logger: Logger;
+  /** a folder for this run's scratch files */
+  tmpDir: string;
+  /** a ClickHouse handle on a fresh database (embedded chDB, or CLICKHOUSE_URL); migrated when asked */
+  clickhouse(opts?: { migrate?: boolean }): Promise<ClickHouse>;
+  /** quick mode (BENCH_QUICK=1): smaller volumes, for checking that benchmarks run */
+  quick: boolean;
+}
+
+export interface Bench {
+  name: string;
+  run(ctx: BenchContext): Promise<BenchResult[]>;
+}
+
+export function rate(count: number, ms: number): number {
+  return ms > 0 ? (count * 1000) / ms : 0;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
