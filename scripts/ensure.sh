@@ -22,7 +22,9 @@ fi
 stamp=node_modules/.groupscope-installed
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
   echo "ensure: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: npm leaves other platforms' optional packages out of the lockfile,
+  # which `npm ci` then rejects
+  npm install --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
 
