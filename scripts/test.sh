@@ -8,4 +8,9 @@ bash scripts/ensure.sh
 echo "== typecheck"; npx tsc -b
 echo "== lint"; npx eslint . --max-warnings=0
 echo "== jest"
-npx jest --ci "$@"
+mkdir -p .data
+status=0
+npx jest --ci --json --outputFile=.data/jest-results.json "$@" || status=$?
+# one plain closing line with the totals
+node -e 'const r=require("./.data/jest-results.json");console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' || true
+exit $status

@@ -61,6 +61,12 @@ PROPS
 start() {
   fetch
   if running; then echo "kafka.sh: already running (pid $(cat "$pidfile")) on 127.0.0.1:$port"; return 0; fi
+  for p in "$port" "$cport"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "kafka.sh: 127.0.0.1:$p is already in use by another process; set KAFKA_PORT / KAFKA_CONTROLLER_PORT" >&2
+      exit 1
+    fi
+  done
   write_props
   local cp="$lib/*"
   if [ ! -f "$data/cluster.id" ]; then
@@ -77,7 +83,8 @@ Configuration:
     Root: { level: WARN, AppenderRef: [ { ref: STDOUT } ] }
     Logger: [ { name: kafka.server.KafkaServer, level: INFO }, { name: kafka.server.KafkaRaftServer, level: INFO } ]
 LOG
-  nohup java -Xms256m -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
+  # its own session, so it outlives the shell that started it (npm start returns; npm stop ends it)
+  setsid nohup java -Xms256m -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$data/log4j2.yaml" \
     -cp "$cp" kafka.Kafka "$props" >"$log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
@@ -85,6 +92,7 @@ LOG
 }
 
 wait_ready() {
+  running || { echo "kafka.sh: broker exited; last log lines:" >&2; tail -n 30 "$log" >&2 || true; exit 1; }
   KAFKA_BROKERS="127.0.0.1:$port" node "$here/wait-ready.js" "${KAFKA_READY_TIMEOUT_S:-90}" || {
     echo "kafka.sh: broker not ready; last log lines:" >&2; tail -n 30 "$log" >&2 || true; exit 1; }
 }
