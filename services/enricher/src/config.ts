@@ -1,5 +1,25 @@
-import { loadConfig, commonEnv, kafkaEnv, httpEnv, port } from '@groupscope/config';
+import { loadConfig, commonEnv, kafkaEnv, httpEnv, port, z } from '@groupscope/config';
 
-export const enricherEnv = { ...commonEnv, ...kafkaEnv, ...httpEnv, ENRICHER_PORT: port(8082) };
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+
+export const enricherEnv = {
+  ...commonEnv,
+  ...kafkaEnv,
+  ...httpEnv,
+  ENRICHER_PORT: port(8082),
+  /** consumer group of the enricher instances (default: <TOPIC_PREFIX>enricher); also names transactional ids */
+  ENRICHER_GROUP_ID: z.string().min(1).optional(),
+  /** insert_id de-duplication window (Amplitude: 7 days) */
+  ENRICHER_DEDUP_WINDOW_MS: int(7 * 24 * 3600 * 1000),
+  /** de-duplication keys kept per ingest partition (about 100 bytes each); the oldest are evicted beyond it */
+  ENRICHER_DEDUP_CAPACITY: int(500_000),
+  /** input partitions processed at the same time by one instance */
+  ENRICHER_CONCURRENCY: int(4),
+  /** most bytes fetched per partition and batch (one batch = one transaction) */
+  ENRICHER_MAX_BATCH_BYTES: int(1024 * 1024, 1024),
+  ENRICHER_MAX_GROUP_TYPES: int(5),
+  ENRICHER_MAX_GROUP_VALUES: int(10),
+  ENRICHER_MAX_GROUP_PROPERTIES: int(1000),
+};
 export type EnricherConfig = ReturnType<typeof loadEnricherConfig>;
 export const loadEnricherConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(enricherEnv, env);

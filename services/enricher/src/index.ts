@@ -1,17 +1,165 @@
-// enricher: not built yet; serves its health endpoints until its own issue lands.
+// The enricher: consumes ingest and group-identify records in one consumer group, keeps user and group state in
+// Kafka changelogs, and publishes enriched events and group changes with exactly-once transactions.
+import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
+import { createKafka, ensureTopics, runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { EnricherConfig } from './config';
+import { ChangelogTail } from './changelog-reader';
+import { DEFAULT_LIMITS, type Limits } from './enrich';
+import { consumerLag, reportStateSizes } from './metrics';
+import { GroupIdentifyWorker, IngestWorker, type PartitionWorker, type WorkerContext } from './partitions';
+import { GroupStore, applyGroupsChangelogRecord } from './state';
 
 export * from './config';
 
 export interface EnricherDeps {
   config: EnricherConfig;
   logger: Logger;
+  /** called when the consumer stops for good (kafkajs gave up); main.ts exits so the process is restarted */
+  onFatal?(err: Error): void;
 }
 
-export async function startEnricher(deps: EnricherDeps): Promise<{ url: string; stop(): Promise<void> }> {
-  const app = createApp({ service: 'enricher', logger: deps.logger, ready: {} });
-  const http = await listen(app, deps.config.ENRICHER_PORT, deps.config.HTTP_HOST, deps.logger);
-  return { url: http.url, stop: () => http.close() };
+export interface RunningEnricher {
+  url: string;
+  /** input partitions this instance currently works on ("topic:partition") */
+  partitions(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher> {
+  const { config, logger } = deps;
+  const log = logger.child({ module: 'enricher' });
+  const groupId = config.ENRICHER_GROUP_ID ?? `${config.TOPIC_PREFIX}enricher`;
+  const topics = topicNames(config.TOPIC_PREFIX);
+  const limits: Limits = {
+    ...DEFAULT_LIMITS,
+    groupTypes: config.ENRICHER_MAX_GROUP_TYPES,
+    groupValues: config.ENRICHER_MAX_GROUP_VALUES,
+    groupProperties: config.ENRICHER_MAX_GROUP_PROPERTIES,
+    dedupWindowMs: config.ENRICHER_DEDUP_WINDOW_MS,
+  };
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-enricher`, logger });
+  const admin = kafka.admin();
+  let running = false;
+  let fatal: Error | undefined;
+
+  const app = createApp({
+    service: 'enricher',
+    logger,
+    ready: {
+      kafka: async () => {
+        await admin.describeCluster();
+        return true;
+      },
+      consumer: async () => running && !fatal,
+    },
+  });
+  const http = await listen(app, config.ENRICHER_PORT, config.HTTP_HOST, logger);
+
+  const groups = new GroupStore();
+  const workers = new Map<string, PartitionWorker>();
+  let tail: ChangelogTail | undefined;
+  let consumer: RunningConsumer | undefined;
+  const unreport = reportStateSizes(() => {
+    let users = 0;
+    let dedup = 0;
+    for (const w of workers.values()) {
+      const s = w.sizes();
+      users += s.users;
+      dedup += s.dedup;
+    }
+    return { users, dedup, groups: groups.size, partitions: workers.size };
+  });
+
+  const stop = async () => {
+    running = false;
+    await consumer?.stop().catch((err) => log.warn({ err }, 'consumer_stop_failed'));
+    await Promise.all([...workers.values()].map((w) => w.close()));
+    workers.clear();
+    await tail?.stop().catch((err) => log.warn({ err }, 'tail_stop_failed'));
+    await admin.disconnect().catch(() => undefined);
+    unreport();
+    await http.close();
+  };
+
+  try {
+    await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+    await admin.connect();
+
+    // every instance holds every group: load the groups changelog before taking any partition
+    tail = new ChangelogTail({
+      kafka,
+      admin,
+      topic: topics.groupsChangelog,
+      groupIdPrefix: groupId,
+      logger: log,
+      onRecord: (r) => {
+        try {
+          applyGroupsChangelogRecord(groups, r.key, r.value);
+        } catch (err) {
+          log.warn({ err, partition: r.partition, offset: r.offset }, 'changelog_record_unreadable');
+        }
+      },
+    });
+    const t0 = Date.now();
+    await tail.start();
+    await tail.waitCaughtUp();
+    log.info({ groups: groups.size, duration_ms: Date.now() - t0 }, 'groups_loaded');
+
+    const ctx: WorkerContext = { kafka, admin, topics, groupId, limits, dedupCapacity: config.ENRICHER_DEDUP_CAPACITY, groups, groupsTail: tail, logger };
+    const workerFor = (topic: string, partition: number): PartitionWorker => {
+      const key = `${topic}:${partition}`;
+      let w = workers.get(key);
+      if (!w) {
+        w = topic === topics.ingest ? new IngestWorker(ctx, topic, partition) : new GroupIdentifyWorker(ctx, topic, partition);
+        workers.set(key, w);
+      }
+      return w;
+    };
+
+    consumer = await runBatchConsumer({
+      kafka,
+      groupId,
+      topics: [topics.ingest, topics.groupIdentify],
+      logger,
+      handlerCommits: true,
+      readCommitted: true,
+      partitionsConsumedConcurrently: config.ENRICHER_CONCURRENCY,
+      maxBytesPerPartition: config.ENRICHER_MAX_BATCH_BYTES,
+      handle: (batch) => workerFor(batch.topic, batch.partition).handle(batch),
+      onCrash: (err) => {
+        fatal = err;
+        log.fatal({ err }, 'enricher_consumer_failed');
+        deps.onFatal?.(err);
+      },
+    });
+    const c = consumer.consumer;
+    // a rebalance: release the partitions this instance lost (their state goes with them); kept ones keep theirs
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const assigned = new Set<string>();
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const p of partitions) assigned.add(`${topic}:${p}`);
+      for (const [key, w] of workers) {
+        if (assigned.has(key)) continue;
+        workers.delete(key);
+        void w.close();
+      }
+      consumerLag.reset();
+      log.info({ partitions: [...assigned] }, 'partitions_assigned');
+    });
+    c.on(c.events.END_BATCH_PROCESS, (e) => {
+      consumerLag.set({ topic: e.payload.topic, partition: String(e.payload.partition) }, Number(e.payload.offsetLag));
+    });
+    running = true;
+    log.info({ group_id: groupId, topics: [topics.ingest, topics.groupIdentify] }, 'enricher_started');
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+
+  return {
+    url: http.url,
+    partitions: () => [...workers.keys()].sort(),
+    stop,
+  };
 }

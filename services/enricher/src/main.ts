@@ -5,7 +5,8 @@ import { loadEnricherConfig, startEnricher } from './index';
 async function main() {
   const config = loadEnricherConfig();
   const logger = createLogger('enricher', config.LOG_LEVEL);
-  const service = await startEnricher({ config, logger });
+  // a consumer kafkajs gave up on cannot recover in-process: exit and let the supervisor restart us
+  const service = await startEnricher({ config, logger, onFatal: () => process.exit(1) });
   onShutdown(logger, () => service.stop());
 }
 

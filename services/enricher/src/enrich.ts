@@ -1,0 +1,336 @@
+// The enricher's rules (pure: no kafkajs, no clock, no network). A batch of input records is processed against
+// an overlay of the committed state; the Kafka adapter writes the overlay's changes in one transaction with the
+// outputs and the input offsets, and merges the overlay into the committed state only after the commit.
+import { createHash } from 'node:crypto';
+import {
+  groupKey,
+  userKey,
+  type EnrichedEvent,
+  type GroupChange,
+  type GroupIdentifyRecord,
+  type GroupSnapshot,
+  type GroupsMap,
+  type IngestRecord,
+} from '@groupscope/events';
+import type { GroupEntry, UserEntry } from './changelog';
+import { admitTypes, effectiveGroups, limitValues, mergeUserGroups, normalizeGroups, type GroupTypeRegistry } from './groups';
+import { applyUpdate, isEmptyUpdate, parseUpdate, type Props } from './operations';
+import type { DedupWindow, GroupStore, UserStore } from './state';
+
+export interface Limits {
+  /** group types per project (Amplitude: 5) */
+  groupTypes: number;
+  /** group values per event (Amplitude: 10) */
+  groupValues: number;
+  /** distinct group property names per project (Amplitude: 1000) */
+  groupProperties: number;
+  /** largest property bag (JSON bytes) kept for one user or group: keeps every changelog record under Kafka's size limit */
+  stateBytes: number;
+  /** insert_id de-duplication window (Amplitude: 7 days) */
+  dedupWindowMs: number;
+  /** recent insert_ids remembered per group for group-identify de-duplication */
+  groupInsertIds: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  groupTypes: 5,
+  groupValues: 10,
+  groupProperties: 1000,
+  stateBytes: 256 * 1024,
+  dedupWindowMs: 7 * 24 * 3600 * 1000,
+  groupInsertIds: 20,
+};
+
+export type LimitName = 'group_types' | 'group_values' | 'group_properties' | 'state_size';
+
+export type Outcome<T> =
+  | { kind: 'ok'; value: T }
+  /** the record changed state (or nothing) and emits nothing */
+  | { kind: 'absorbed' }
+  | { kind: 'drop'; reason: 'duplicate' | 'group_type_limit' }
+  | { kind: 'dlq'; reason: string; error: string };
+
+export interface BatchStats {
+  duplicates: number;
+  limitDrops: Record<LimitName, number>;
+  ignoredOperations: number;
+}
+
+const newStats = (): BatchStats => ({
+  duplicates: 0,
+  limitDrops: { group_types: 0, group_values: 0, group_properties: 0, state_size: 0 },
+  ignoredOperations: 0,
+});
+
+/** 96-bit hash of a de-duplication key: what the window and the changelog hold instead of the ids. */
+export function dedupHash(parts: (string | number)[]): string {
+  return createHash('sha1').update(parts.join('\u0000')).digest('base64').slice(0, 16);
+}
+
+/** The key Amplitude de-duplicates on: project, device_id when present, insert_id. */
+export const ingestDedupHash = (r: IngestRecord): string => dedupHash([r.project_id, r.device_id ?? '', r.insert_id ?? '']);
+
+/** Types known to the committed store plus those registered by this batch. */
+class TypeOverlay implements GroupTypeRegistry {
+  readonly added: [number, string][] = [];
+  private readonly byProject = new Map<number, Set<string>>();
+  constructor(private readonly store: GroupTypeRegistry) {}
+  hasType(projectId: number, type: string): boolean {
+    return this.store.hasType(projectId, type) || (this.byProject.get(projectId)?.has(type) ?? false);
+  }
+  typeCount(projectId: number): number {
+    return this.store.typeCount(projectId) + (this.byProject.get(projectId)?.size ?? 0);
+  }
+  register(projectId: number, type: string): void {
+    let s = this.byProject.get(projectId);
+    if (!s) this.byProject.set(projectId, (s = new Set()));
+    s.add(type);
+    this.added.push([projectId, type]);
+  }
+}
+
+/** A batch of one ingest partition: users, de-duplication entries and new group types it changed. */
+export class IngestBatch {
+  readonly users = new Map<string, UserEntry>();
+  readonly dedupEntries: [string, number][] = [];
+  readonly stats = newStats();
+  readonly types: TypeOverlay;
+  private readonly dedupSeen = new Set<string>();
+
+  constructor(
+    readonly committedUsers: UserStore,
+    readonly dedup: DedupWindow,
+    readonly groups: GroupStore,
+    readonly limits: Limits,
+  ) {
+    this.types = new TypeOverlay(groups);
+  }
+
+  user(key: string): UserEntry | undefined {
+    return this.users.get(key) ?? this.committedUsers.get(key);
+  }
+
+  /** Merges the batch into the committed state: call only after its transaction committed. */
+  apply(): void {
+    for (const [k, e] of this.users) this.committedUsers.set(k, e);
+    for (const [p, t] of this.types.added) this.groups.addType(p, t);
+  }
+
+  seen(hash: string, now: number): boolean {
+    return this.dedupSeen.has(hash) || this.dedup.isDuplicate(hash, now);
+  }
+
+  remember(hash: string, time: number): void {
+    this.dedupSeen.add(hash);
+    this.dedupEntries.push([hash, time]);
+  }
+}
+
+const EMPTY_USER: UserEntry = { g: '', p: '{}' };
+const parseGroups = (g: string): GroupsMap => (g === '' ? {} : (JSON.parse(g) as GroupsMap));
+
+/** Incoming groups (event-level, or user-level from an identify) after the type and value limits. */
+function admitGroups(projectId: number, raw: GroupsMap, batch: { types: TypeOverlay; stats: BatchStats; limits: Limits }): GroupsMap {
+  const groups = normalizeGroups(raw);
+  if (Object.keys(groups).length === 0) return groups;
+  const admitted = admitTypes(projectId, groups, batch.types, batch.limits.groupTypes);
+  for (const t of admitted.newTypes) batch.types.register(projectId, t);
+  batch.stats.limitDrops.group_types += admitted.droppedTypes.length;
+  const limited = limitValues(admitted.groups, batch.limits.groupValues);
+  batch.stats.limitDrops.group_values += limited.dropped;
+  return limited.groups;
+}
+
+/**
+ * One ingest record: de-duplicates it, applies its user property operations and (identify) its user-level
+ * groups to the user's state, and for an event returns it enriched with its effective groups and snapshots of
+ * the user's and each group's properties.
+ */
+export function enrich(r: IngestRecord, batch: IngestBatch): Outcome<EnrichedEvent> {
+  if (!r.user_id && !r.device_id) return { kind: 'dlq', reason: 'invalid_record', error: 'record has neither user_id nor device_id' };
+  if (!r.event_type) return { kind: 'dlq', reason: 'invalid_record', error: 'record has no event_type' };
+  const parsed = parseUpdate(r.user_properties);
+  if (!parsed.ok) return { kind: 'dlq', reason: 'invalid_record', error: `user_properties: ${parsed.error}` };
+  if (r.insert_id) {
+    const h = ingestDedupHash(r);
+    if (batch.seen(h, r.receive_time)) {
+      batch.stats.duplicates++;
+      return { kind: 'drop', reason: 'duplicate' };
+    }
+    batch.remember(h, r.receive_time);
+  }
+  const update = parsed.update;
+  batch.stats.ignoredOperations += update.ignored.length;
+
+  const key = userKey(r.project_id, r.user_id, r.device_id);
+  const cur = batch.user(key) ?? EMPTY_USER;
+  let userGroups = parseGroups(cur.g);
+  let g = cur.g;
+  let p = cur.p;
+  const incoming = admitGroups(r.project_id, r.groups, batch);
+
+  if (r.kind === 'identify' && Object.keys(incoming).length > 0) {
+    const limited = limitValues(mergeUserGroups(userGroups, incoming), batch.limits.groupValues);
+    batch.stats.limitDrops.group_values += limited.dropped;
+    userGroups = limited.groups;
+    g = JSON.stringify(userGroups);
+  }
+  if (!isEmptyUpdate(update)) {
+    const res = applyUpdate(JSON.parse(p) as Props, update);
+    if (res.changed.length > 0 || res.removed.length > 0) {
+      const next = JSON.stringify(res.props);
+      if (next.length > batch.limits.stateBytes) batch.stats.limitDrops.state_size++;
+      else p = next;
+    }
+  }
+  if (g !== cur.g || p !== cur.p) batch.users.set(key, { g, p });
+  if (r.kind === 'identify') return { kind: 'absorbed' };
+
+  const eff = limitValues(effectiveGroups(userGroups, incoming), batch.limits.groupValues);
+  batch.stats.limitDrops.group_values += eff.dropped;
+  const snapshots: GroupSnapshot[] = [];
+  for (const [type, values] of Object.entries(eff.groups)) {
+    for (const value of values) {
+      snapshots.push({ group_type: type, group_value: value, properties: batch.groups.get(r.project_id, type, value)?.p ?? '{}' });
+    }
+  }
+  return {
+    kind: 'ok',
+    value: {
+      project_id: r.project_id,
+      uuid: r.uuid,
+      receive_time: r.receive_time,
+      event_time: r.event_time,
+      event_type: r.event_type,
+      user_id: r.user_id,
+      device_id: r.device_id,
+      insert_id: r.insert_id,
+      session_id: r.session_id,
+      event_id: r.event_id,
+      event_properties: r.event_properties,
+      user_properties: p,
+      groups: eff.groups,
+      group_properties: snapshots,
+      context: r.context,
+      revenue: r.revenue,
+      price: r.price,
+      quantity: r.quantity,
+      location_lat: r.location_lat,
+      location_lng: r.location_lng,
+      extra: r.extra ?? '{}',
+    },
+  };
+}
+
+export interface GroupUpdate {
+  projectId: number;
+  groupType: string;
+  groupValue: string;
+  entry: GroupEntry;
+}
+
+/** A batch of one group-identify partition: the groups it changed and the property names it created. */
+export class GroupBatch {
+  readonly updates = new Map<string, GroupUpdate>();
+  readonly stats = newStats();
+  readonly types: TypeOverlay;
+  private readonly newNames = new Map<number, Set<string>>();
+
+  constructor(
+    readonly store: GroupStore,
+    readonly limits: Limits,
+  ) {
+    this.types = new TypeOverlay(store);
+  }
+
+  group(projectId: number, groupType: string, groupValue: string): GroupEntry | undefined {
+    return this.updates.get(groupKey(projectId, groupType, groupValue))?.entry ?? this.store.get(projectId, groupType, groupValue);
+  }
+
+  put(u: GroupUpdate): void {
+    this.updates.set(groupKey(u.projectId, u.groupType, u.groupValue), u);
+  }
+
+  /** May the project get one more group property name? */
+  admitName(projectId: number, name: string): boolean {
+    if (this.store.hasPropertyName(projectId, name)) return true;
+    let added = this.newNames.get(projectId);
+    if (added?.has(name)) return true;
+    if (this.store.propertyNameCount(projectId) + (added?.size ?? 0) >= this.limits.groupProperties) return false;
+    if (!added) this.newNames.set(projectId, (added = new Set()));
+    added.add(name);
+    return true;
+  }
+
+  apply(): void {
+    for (const u of this.updates.values()) this.store.put(u.projectId, u.groupType, u.groupValue, u.entry);
+    for (const [p, t] of this.types.added) this.store.addType(p, t);
+  }
+}
+
+/**
+ * One group identify: applies its property operations to the group and returns the GroupChange to publish
+ * ('absorbed' when nothing visible changed, e.g. a $setOnce on a property that is set).
+ */
+export function applyGroupIdentify(r: GroupIdentifyRecord, batch: GroupBatch): Outcome<GroupChange> {
+  if (!r.group_type || !r.group_value) return { kind: 'dlq', reason: 'invalid_record', error: 'group identify without group_type or group_value' };
+  const parsed = parseUpdate(r.group_properties);
+  if (!parsed.ok) return { kind: 'dlq', reason: 'invalid_record', error: `group_properties: ${parsed.error}` };
+  const projectId = r.project_id;
+  const cur = batch.group(projectId, r.group_type, r.group_value);
+  let ins = cur?.ins;
+  if (r.insert_id) {
+    const h = dedupHash([projectId, r.group_type, r.group_value, r.insert_id]);
+    const horizon = r.receive_time - batch.limits.dedupWindowMs;
+    const recent = (ins ?? []).filter(([, t]) => t >= horizon);
+    if (recent.some(([x]) => x === h)) {
+      batch.stats.duplicates++;
+      return { kind: 'drop', reason: 'duplicate' };
+    }
+    ins = [...recent, [h, r.receive_time] as [string, number]].slice(-batch.limits.groupInsertIds);
+  }
+  if (!batch.types.hasType(projectId, r.group_type)) {
+    if (batch.types.typeCount(projectId) >= batch.limits.groupTypes) {
+      batch.stats.limitDrops.group_types++;
+      return { kind: 'drop', reason: 'group_type_limit' };
+    }
+    batch.types.register(projectId, r.group_type);
+  }
+  batch.stats.ignoredOperations += parsed.update.ignored.length;
+  const before = cur ? (JSON.parse(cur.p) as Props) : {};
+  const res = applyUpdate(before, parsed.update, (name) => batch.admitName(projectId, name));
+  batch.stats.limitDrops.group_properties += res.rejected.length;
+  let p = cur?.p ?? '{}';
+  let changed = res.changed;
+  let removed = res.removed;
+  if (changed.length > 0 || removed.length > 0) {
+    const next = JSON.stringify(res.props);
+    if (next.length > batch.limits.stateBytes) {
+      batch.stats.limitDrops.state_size++;
+      changed = [];
+      removed = [];
+    } else {
+      p = next;
+    }
+  }
+  const visible = !cur || changed.length > 0 || removed.length > 0;
+  if (!visible && ins === cur?.ins) return { kind: 'absorbed' };
+  const entry: GroupEntry = { v: (cur?.v ?? 0) + 1, p };
+  if (ins && ins.length > 0) entry.ins = ins;
+  batch.put({ projectId, groupType: r.group_type, groupValue: r.group_value, entry });
+  if (!visible) return { kind: 'absorbed' };
+  return {
+    kind: 'ok',
+    value: {
+      project_id: projectId,
+      group_type: r.group_type,
+      group_value: r.group_value,
+      event_time: r.event_time,
+      receive_time: r.receive_time,
+      properties: p,
+      changed,
+      removed,
+      source_uuid: r.uuid,
+    },
+  };
+}
