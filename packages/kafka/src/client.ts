@@ -87,6 +87,8 @@ export interface ProducerOptions {
   /** set for a transactional producer (read-process-write); must be stable per input partition set */
   transactionalId?: string;
   transactionTimeout?: number;
+  /** back-off of the (unbounded) retries, e.g. a low maxRetryTime so a send stuck in an outage resumes soon after */
+  retry?: { initialRetryTime?: number; maxRetryTime?: number };
 }
 
 /** An idempotent producer (acks from all in-sync replicas, one request in flight): the only kind groupscope uses. */
@@ -98,6 +100,7 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions = {}): Produc
     transactionTimeout: opts.transactionTimeout ?? 60000,
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
+    ...(opts.retry ? { retry: { ...opts.retry, retries: Number.MAX_SAFE_INTEGER } } : {}),
     // an idempotent producer keeps kafkajs' unbounded retries (bounding them breaks exactly-once);
     // callers that must answer in bounded time race their send against a deadline
   });

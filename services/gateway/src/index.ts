@@ -1,17 +1,137 @@
-// gateway: not built yet; serves its health endpoints until its own issue lands.
+// gateway: Amplitude-compatible ingestion (/2/httpapi, /batch, /identify, /groupidentify) into Kafka.
+// A 2xx reply means every record of the request was acknowledged by Kafka (idempotent producer, acks=all).
+import { join, resolve } from 'node:path';
 import { createApp, listen } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
+import { topicNames, topicSpecs } from '@groupscope/events';
+import { createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
+import { ProjectRegistry } from '@groupscope/projects';
 import type { GatewayConfig } from './config';
+import { mountRoutes } from './app';
+import { Batcher } from './batcher';
+import { ProjectLookup } from './projects';
+import { Throttle } from './throttle';
+import * as metrics from './metrics';
 
 export * from './config';
 
 export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
+  /** a Kafka client to use instead of one built from the config */
+  kafka?: Kafka;
+  /** a project registry to use instead of the configured file */
+  registry?: ProjectRegistry;
 }
 
-export async function startGateway(deps: GatewayDeps): Promise<{ url: string; stop(): Promise<void> }> {
-  const app = createApp({ service: 'gateway', logger: deps.logger, ready: {} });
-  const http = await listen(app, deps.config.GATEWAY_PORT, deps.config.HTTP_HOST, deps.logger);
-  return { url: http.url, stop: () => http.close() };
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function projectsFileOf(config: GatewayConfig): string {
+  return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
+  Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+
+/** /ready's Kafka check: one metadata request at most every cacheMs, answers shared by concurrent probes. */
+function kafkaReadiness(kafka: Kafka, cacheMs: number) {
+  let admin: Admin | undefined;
+  let last = { at: 0, ok: false };
+  let pending: Promise<boolean> | undefined;
+  const probe = async (): Promise<boolean> => {
+    try {
+      if (!admin) {
+        admin = kafka.admin({ retry: { retries: 0 } });
+        await admin.connect();
+      }
+      await admin.describeCluster();
+      return true;
+    } catch {
+      const a = admin;
+      admin = undefined;
+      await a?.disconnect().catch(() => undefined);
+      return false;
+    }
+  };
+  return {
+    check(): Promise<boolean> {
+      if (Date.now() - last.at < cacheMs) return Promise.resolve(last.ok);
+      pending ??= probe().then((ok) => {
+        last = { at: Date.now(), ok };
+        pending = undefined;
+        return ok;
+      });
+      return pending;
+    },
+    async close() {
+      await pending?.catch(() => undefined);
+      await admin?.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
+  const { config, logger } = deps;
+  const registry = deps.registry ?? new ProjectRegistry(projectsFileOf(config));
+  const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger });
+  const topics = topicNames(config.TOPIC_PREFIX);
+  await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+
+  const producer = createProducer(kafka, { retry: { maxRetryTime: config.GATEWAY_KAFKA_MAX_RETRY_MS } });
+  await producer.connect();
+  const batcher = new Batcher({
+    send: async (topicMessages) => {
+      await producer.sendBatch({ acks: -1, topicMessages });
+    },
+    topics: { ingest: topics.ingest, groupIdentify: topics.groupIdentify },
+    timeoutMs: config.GATEWAY_SEND_TIMEOUT_MS,
+    microbatch: config.GATEWAY_MICROBATCH,
+    lingerMs: config.GATEWAY_LINGER_MS,
+    maxMessages: config.GATEWAY_SEND_MAX_MESSAGES,
+    maxBytes: config.GATEWAY_SEND_MAX_BYTES,
+    maxQueuedBytes: config.GATEWAY_MAX_QUEUED_BYTES,
+    onSend: ({ ms, messages, ok }) => {
+      metrics.sendDuration.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000);
+      metrics.sendMessages.observe(messages);
+    },
+  });
+  const pendingTimer = setInterval(() => metrics.pendingBytes.set(batcher.stats.pendingBytes), 1000).unref();
+
+  const readiness = kafkaReadiness(kafka, config.GATEWAY_READY_CACHE_MS);
+  const app = createApp({ service: 'gateway', logger, ready: { kafka: () => readiness.check() } });
+  mountRoutes(app, {
+    logger,
+    projects: new ProjectLookup(registry, logger),
+    throttle: new Throttle(config.GATEWAY_THROTTLE_MAX_IDS),
+    batcher,
+    limits: {
+      maxEvents: config.GATEWAY_MAX_EVENTS,
+      maxIdentifications: config.GATEWAY_MAX_IDENTIFICATIONS,
+      maxRecordBytes: config.GATEWAY_MAX_RECORD_BYTES,
+    },
+    bodyLimits: { httpapi: config.GATEWAY_HTTPAPI_MAX_BYTES, batch: config.GATEWAY_BATCH_MAX_BYTES, identify: config.GATEWAY_IDENTIFY_MAX_BYTES },
+  });
+  // requests in flight get up to one send deadline (plus a margin) to finish when stopping
+  const http = await listen(app, config.GATEWAY_PORT, config.HTTP_HOST, logger, config.GATEWAY_SEND_TIMEOUT_MS + 2000);
+  logger.info({ topics: [topics.ingest, topics.groupIdentify], microbatch: config.GATEWAY_MICROBATCH }, 'gateway_started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: http.url,
+    port: http.port,
+    stop: () =>
+      (stopping ??= (async () => {
+        await http.close();
+        await batcher.drain(config.GATEWAY_SEND_TIMEOUT_MS);
+        clearInterval(pendingTimer);
+        // with Kafka away, disconnect could wait on a send that retries forever
+        await withTimeout(producer.disconnect().catch(() => undefined), 5000);
+        await withTimeout(readiness.close(), 5000);
+        logger.info('gateway_stopped');
+      })()),
+  };
 }

@@ -1,0 +1,403 @@
+// Amplitude's per-event validation rules, as pure functions: an event in, a normalized event or the names of
+// its failing fields out. No I/O, no clock: the caller passes the receive time and the request's address.
+
+export const MAX_STRING = 1024;
+export const MAX_DEPTH = 40;
+export const MAX_GROUP_VALUES = 10;
+export const DEFAULT_MIN_ID_LENGTH = 5;
+
+/** Ids that mean "no id" (compared trimmed and case-insensitively); removed from the event before validation. */
+export const BLOCKED_IDS = new Set([
+  'anonymous', 'nil', 'none', 'null', 'n/a', 'na', 'undefined', 'unknown', '',
+  '00000000-0000-0000-0000-000000000000', '{}', 'lmy47d', '0', '-1',
+]);
+
+/** Device, location and app fields: stored as strings in the record's `context`. */
+export const CONTEXT_FIELDS = [
+  'app_version', 'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'carrier',
+  'country', 'region', 'city', 'dma', 'language', 'ip', 'idfa', 'idfv', 'adid', 'android_id', 'user_agent',
+  'productId', 'revenueType', 'currency', 'version_name',
+] as const;
+const CONTEXT_SET = new Set<string>(CONTEXT_FIELDS);
+
+const DOUBLE_FIELDS = ['price', 'revenue', 'location_lat', 'location_lng'] as const;
+const LONG_FIELDS = ['session_id', 'event_id', 'quantity'] as const;
+const PROPERTY_FIELDS = ['event_properties', 'user_properties'] as const;
+
+/** Keys with a home in IngestRecord; every other key of an event travels as JSON in `extra`. */
+const MODELLED = new Set<string>([
+  'user_id', 'device_id', 'event_type', 'time', 'insert_id', 'groups', 'plan',
+  ...DOUBLE_FIELDS, ...LONG_FIELDS, ...PROPERTY_FIELDS, ...CONTEXT_FIELDS,
+]);
+
+export type GroupsMap = Record<string, string[]>;
+
+/** A valid event, fields cleaned and typed; property bags already as JSON text. */
+export interface NormalizedEvent {
+  index: number;
+  event_type: string;
+  user_id: string | null;
+  device_id: string | null;
+  /** ms since epoch, or null when the event had none (the caller uses the receive time) */
+  time: number | null;
+  insert_id: string | null;
+  session_id: number | null;
+  event_id: number | null;
+  quantity: number | null;
+  price: number | null;
+  revenue: number | null;
+  location_lat: number | null;
+  location_lng: number | null;
+  event_properties: string;
+  user_properties: string;
+  /** only meaningful on $groupidentify; kept in extra for other events */
+  group_properties: string;
+  groups: GroupsMap;
+  /** group types whose value list was cut to MAX_GROUP_VALUES */
+  truncated_groups: string[];
+  context: Record<string, string>;
+  extra: string;
+}
+
+/** Index lists per field, in Amplitude's 400 reply shape. */
+export class EventErrors {
+  readonly invalid: Record<string, number[]> = {};
+  readonly missing: Record<string, number[]> = {};
+  readonly idLengths: Record<string, number[]> = {};
+  count = 0;
+
+  private add(map: Record<string, number[]>, field: string, index: number): void {
+    const list = Object.hasOwn(map, field) ? map[field]! : (map[field] = []);
+    if (list[list.length - 1] !== index) {
+      list.push(index);
+      this.count++;
+    }
+  }
+  invalidField(field: string, index: number): void {
+    this.add(this.invalid, field, index);
+  }
+  missingField(field: string, index: number): void {
+    this.add(this.missing, field, index);
+  }
+  invalidIdLength(field: string, index: number): void {
+    this.add(this.idLengths, field, index);
+  }
+  get any(): boolean {
+    return this.count > 0;
+  }
+}
+
+/** Characters (code points) of s exceed max; cheap for the common short string. */
+export function tooLong(s: string, max = MAX_STRING): boolean {
+  if (s.length <= max) return false;
+  if (s.length > 2 * max) return true;
+  let n = 0;
+  for (const _ of s) if (++n > max) return true;
+  return false;
+}
+
+export type Inspection = 'ok' | 'too_deep' | 'too_long';
+
+/**
+ * Walks a JSON value without recursion (a hostile body may nest thousands of levels): nesting deeper than
+ * maxDepth (an object or array counts one level) or any string or key longer than MAX_STRING fails.
+ */
+export function inspect(value: unknown, maxDepth = MAX_DEPTH): Inspection {
+  if (typeof value === 'string') return tooLong(value) ? 'too_long' : 'ok';
+  if (value === null || typeof value !== 'object') return 'ok';
+  const stack: [object, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > maxDepth) return 'too_deep';
+    const children: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    if (!Array.isArray(node)) {
+      for (const k of Object.keys(node)) if (tooLong(k)) return 'too_long';
+    }
+    for (const c of children) {
+      if (typeof c === 'string') {
+        if (tooLong(c)) return 'too_long';
+      } else if (c !== null && typeof c === 'object') {
+        stack.push([c, depth + 1]);
+      }
+    }
+  }
+  return 'ok';
+}
+
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+type IdCheck = { id: string | null; problem?: 'type' | 'blocked' | 'short' };
+
+export function checkId(v: unknown, minLength: number): IdCheck {
+  if (v === undefined || v === null) return { id: null };
+  if (typeof v !== 'string' || tooLong(v)) return { id: null, problem: 'type' };
+  if (BLOCKED_IDS.has(v.trim().toLowerCase())) return { id: null, problem: 'blocked' };
+  let n = 0;
+  for (const _ of v) if (++n >= minLength) break;
+  if (n < minLength) return { id: null, problem: 'short' };
+  return { id: v };
+}
+
+/** Reads options.min_id_length (a positive integer), else the default. */
+export function minIdLength(options: unknown): number {
+  if (!isPlainObject(options)) return DEFAULT_MIN_ID_LENGTH;
+  const v = options.min_id_length;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= MAX_STRING ? v : DEFAULT_MIN_ID_LENGTH;
+}
+
+const NUMERIC = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+function toDouble(v: unknown): number | null | undefined {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && NUMERIC.test(v)) {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+function toLong(v: unknown): number | null | undefined {
+  const n = toDouble(v);
+  if (n === null || n === undefined) return n;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** JSON text of a property bag, or undefined when it is not an object or breaks the depth/length rules. */
+function propertyBag(v: unknown): string | undefined {
+  if (v === undefined || v === null) return '{}';
+  if (!isPlainObject(v)) return undefined;
+  return inspect(v) === 'ok' ? JSON.stringify(v) : undefined;
+}
+
+/** Coerces a scalar group value to a string; undefined for anything else. */
+function groupValue(v: unknown): string | null | undefined {
+  if (typeof v === 'string') return tooLong(v) ? undefined : v;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+  if (typeof v === 'boolean') return String(v);
+  if (v === null) return null;
+  return undefined;
+}
+
+export interface GroupsResult {
+  groups: GroupsMap;
+  truncated: string[];
+}
+
+/**
+ * `groups`: type -> string or array of strings (numbers and booleans coerced). Null values and empty strings
+ * are dropped; duplicates collapse; more than MAX_GROUP_VALUES values keep the first ones.
+ */
+export function parseGroups(v: unknown): GroupsResult | undefined {
+  if (v === undefined || v === null) return { groups: {}, truncated: [] };
+  if (!isPlainObject(v)) return undefined;
+  const entries: [string, string[]][] = [];
+  const truncated: string[] = [];
+  for (const [type, raw] of Object.entries(v)) {
+    if (type === '' || tooLong(type)) return undefined;
+    const list = Array.isArray(raw) ? raw : [raw];
+    const values: string[] = [];
+    for (const item of list) {
+      const s = groupValue(item);
+      if (s === undefined) return undefined;
+      if (s !== null && s !== '' && !values.includes(s)) values.push(s);
+    }
+    if (values.length === 0) continue;
+    if (values.length > MAX_GROUP_VALUES) {
+      truncated.push(type);
+      values.length = MAX_GROUP_VALUES;
+    }
+    entries.push([type, values]);
+  }
+  // fromEntries defines own properties: a "__proto__" group type stays an ordinary key
+  return { groups: Object.fromEntries(entries), truncated };
+}
+
+export interface NormalizeOptions {
+  minIdLength: number;
+  /** the request's source address, for ip = "$remote" */
+  remoteIp?: string;
+  /** replaces event_type (the /identify API has none: every object is an $identify) */
+  forceEventType?: string;
+}
+
+/**
+ * Validates one event of /2/httpapi or /batch (or one /identify object). Failing fields are recorded in `errors`
+ * under the event's index and null is returned.
+ */
+export function normalizeEvent(raw: unknown, index: number, opts: NormalizeOptions, errors: EventErrors): NormalizedEvent | null {
+  if (!isPlainObject(raw)) {
+    errors.invalidField('event', index);
+    return null;
+  }
+  const before = errors.count;
+
+  // ids: blocklisted and short ones are removed first; an event left with no id is invalid
+  const uid = checkId(raw.user_id, opts.minIdLength);
+  const did = checkId(raw.device_id, opts.minIdLength);
+  if (uid.problem === 'type') errors.invalidField('user_id', index);
+  if (did.problem === 'type') errors.invalidField('device_id', index);
+  if (uid.problem !== 'type' && did.problem !== 'type' && !uid.id && !did.id) {
+    if (!uid.problem && !did.problem) errors.missingField('user_id', index);
+    for (const [field, c] of [['user_id', uid], ['device_id', did]] as const) {
+      if (c.problem === 'short') errors.invalidIdLength(field, index);
+      if (c.problem === 'blocked') errors.invalidField(field, index);
+    }
+  }
+
+  let eventType: string | undefined = opts.forceEventType;
+  if (eventType === undefined) {
+    const et = raw.event_type;
+    if (et === undefined || et === null || et === '') errors.missingField('event_type', index);
+    else if (typeof et !== 'string' || tooLong(et)) errors.invalidField('event_type', index);
+    else eventType = et;
+  }
+
+  let time: number | null = null;
+  if (raw.time !== undefined && raw.time !== null) {
+    if (typeof raw.time === 'number' && Number.isSafeInteger(raw.time) && raw.time >= 0) time = raw.time;
+    else errors.invalidField('time', index);
+  }
+
+  let insertId: string | null = null;
+  if (raw.insert_id !== undefined && raw.insert_id !== null) {
+    const v = raw.insert_id;
+    if (typeof v === 'string' && !tooLong(v)) insertId = v;
+    else if (typeof v === 'number' && Number.isFinite(v)) insertId = String(v);
+    else errors.invalidField('insert_id', index);
+  }
+
+  const nums: Record<string, number | null> = {};
+  for (const f of LONG_FIELDS) {
+    const n = toLong(raw[f]);
+    if (n === undefined) errors.invalidField(f, index);
+    nums[f] = n ?? null;
+  }
+  for (const f of DOUBLE_FIELDS) {
+    const n = toDouble(raw[f]);
+    if (n === undefined) errors.invalidField(f, index);
+    nums[f] = n ?? null;
+  }
+
+  const bags: Record<string, string> = {};
+  for (const f of PROPERTY_FIELDS) {
+    const s = propertyBag(raw[f]);
+    if (s === undefined) errors.invalidField(f, index);
+    bags[f] = s ?? '{}';
+  }
+  const groupProps = propertyBag(raw.group_properties);
+  if (groupProps === undefined) errors.invalidField('group_properties', index);
+
+  const groups = parseGroups(raw.groups);
+  if (!groups) errors.invalidField('groups', index);
+
+  const context: Record<string, string> = {};
+  for (const f of CONTEXT_FIELDS) {
+    const v = raw[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'string') {
+      if (tooLong(v)) errors.invalidField(f, index);
+      else if (f === 'ip' && v === '$remote') {
+        if (opts.remoteIp) context.ip = opts.remoteIp;
+      } else context[f] = v;
+    } else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') {
+      context[f] = String(v);
+    } else {
+      errors.invalidField(f, index);
+    }
+  }
+  if (raw.plan !== undefined && raw.plan !== null) {
+    if (isPlainObject(raw.plan) && inspect(raw.plan) === 'ok') context.plan = JSON.stringify(raw.plan);
+    else if (typeof raw.plan === 'string' && !tooLong(raw.plan)) context.plan = raw.plan;
+    else errors.invalidField('plan', index);
+  }
+
+  // every key groupscope does not model is kept as sent; group_properties too unless this is a $groupidentify
+  const extra: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (MODELLED.has(k) || CONTEXT_SET.has(k) || v === undefined) continue;
+    if (k === 'group_properties' && eventType === '$groupidentify') continue;
+    if (k === 'event_type' && opts.forceEventType !== undefined) continue;
+    if (tooLong(k) || inspect(v) !== 'ok') errors.invalidField(k, index);
+    else extra.push([k, v]);
+  }
+
+  if (errors.count > before || eventType === undefined || !groups || groupProps === undefined) return null;
+  return {
+    index,
+    event_type: eventType,
+    user_id: uid.id,
+    device_id: did.id,
+    time,
+    insert_id: insertId,
+    session_id: nums.session_id ?? null,
+    event_id: nums.event_id ?? null,
+    quantity: nums.quantity ?? null,
+    price: nums.price ?? null,
+    revenue: nums.revenue ?? null,
+    location_lat: nums.location_lat ?? null,
+    location_lng: nums.location_lng ?? null,
+    event_properties: bags.event_properties!,
+    user_properties: bags.user_properties!,
+    group_properties: groupProps,
+    groups: groups.groups,
+    truncated_groups: groups.truncated,
+    context,
+    extra: JSON.stringify(Object.fromEntries(extra)),
+  };
+}
+
+/** One object of the /groupidentify API. */
+export interface NormalizedGroupIdentify {
+  index: number;
+  group_type: string;
+  group_value: string;
+  group_properties: string;
+  time: number | null;
+  insert_id: string | null;
+  user_id: string | null;
+  device_id: string | null;
+}
+
+export function normalizeGroupIdentify(raw: unknown, index: number, errors: EventErrors): NormalizedGroupIdentify | null {
+  if (!isPlainObject(raw)) {
+    errors.invalidField('identification', index);
+    return null;
+  }
+  const before = errors.count;
+  const gt = raw.group_type;
+  let groupType: string | undefined;
+  if (gt === undefined || gt === null || gt === '') errors.missingField('group_type', index);
+  else if (typeof gt !== 'string' || tooLong(gt)) errors.invalidField('group_type', index);
+  else groupType = gt;
+
+  let groupValue: string | undefined;
+  const gv = raw.group_value;
+  if (gv === undefined || gv === null || gv === '') errors.missingField('group_value', index);
+  else if (typeof gv === 'string' && !tooLong(gv)) groupValue = gv;
+  else if ((typeof gv === 'number' && Number.isFinite(gv)) || typeof gv === 'boolean') groupValue = String(gv);
+  else errors.invalidField('group_value', index);
+
+  const props = propertyBag(raw.group_properties);
+  if (props === undefined) errors.invalidField('group_properties', index);
+
+  let time: number | null = null;
+  if (raw.time !== undefined && raw.time !== null) {
+    if (typeof raw.time === 'number' && Number.isSafeInteger(raw.time) && raw.time >= 0) time = raw.time;
+    else errors.invalidField('time', index);
+  }
+  const optString = (field: string): string | null => {
+    const v = raw[field];
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string' && !tooLong(v)) return v;
+    errors.invalidField(field, index);
+    return null;
+  };
+  const insertId = optString('insert_id');
+  const userId = optString('user_id');
+  const deviceId = optString('device_id');
+
+  if (errors.count > before || groupType === undefined || groupValue === undefined || props === undefined) return null;
+  return { index, group_type: groupType, group_value: groupValue, group_properties: props, time, insert_id: insertId, user_id: userId, device_id: deviceId };
+}
