@@ -1,0 +1,18 @@
+// The seam to the chart code's event definitions: cohorts and dynamic properties select rows with the same
+// `{event_type, filters}` semantics as the charts, compiled by the charts' own SQL builders.
+import type { Sql } from '@groupscope/clickhouse';
+
+export interface EventMatchInput {
+  projectId: number;
+  /** an event definition as the API takes it: {event_type, filters?} */
+  e: unknown;
+  /** the table whose rows are tested: `events` (one row per event) or `event_groups` (one row per event and group) */
+  table: 'events' | 'event_groups';
+  /** with event_groups: the group type the rows are restricted to */
+  groupType?: string;
+  /** the request parameter the definition came from, named in 400 replies */
+  param: string;
+}
+
+/** Compiles an event definition into a boolean SQL condition on rows of `table` (project filter not included). */
+export type EventMatcher = (input: EventMatchInput) => Promise<Sql>;

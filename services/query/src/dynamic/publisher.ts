@@ -1,0 +1,96 @@
+// Publishes group identifies (source 'dynamic_property') to the groupIdentify topic: the same path as an API group
+// identify, so the enricher applies the $set, stamps later events and emits the change for property history.
+// The producer connects lazily; if Kafka does not answer within the deadline the caller gets KafkaUnavailableError
+// (the HTTP layer turns it into 503) and the next publish starts from a fresh producer.
+import { codecs, groupKey, topicNames, type GroupIdentifyRecord } from '@groupscope/events';
+import { createKafka, createProducer, type Kafka, type Producer } from '@groupscope/kafka';
+import type { Logger } from '@groupscope/logger';
+import { Counter } from 'prom-client';
+
+export class KafkaUnavailableError extends Error {}
+
+export interface GroupIdentifyPublisher {
+  publish(records: readonly GroupIdentifyRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const published = new Counter({
+  name: 'groupscope_query_dynamic_property_identifies_total',
+  help: 'Group identifies published for dynamic group properties',
+});
+
+export interface KafkaPublisherOptions {
+  brokers: string[];
+  clientId: string;
+  topicPrefix: string;
+  logger: Logger;
+  /** how long a publish may wait for Kafka before giving up (ms) */
+  timeoutMs?: number;
+  /** messages per produce request */
+  chunk?: number;
+}
+
+export function kafkaPublisher(opts: KafkaPublisherOptions): GroupIdentifyPublisher {
+  const log = opts.logger.child({ module: 'dynamic_publisher' });
+  const topic = topicNames(opts.topicPrefix).groupIdentify;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const chunk = opts.chunk ?? 1000;
+  let kafka: Kafka | undefined;
+  let producer: Promise<Producer> | undefined;
+
+  const discard = () => {
+    const p = producer;
+    producer = undefined;
+    p?.then((x) => x.disconnect()).catch(() => undefined);
+  };
+
+  const connected = (): Promise<Producer> => {
+    if (!producer) {
+      kafka ??= createKafka({ brokers: opts.brokers, clientId: `${opts.clientId}-query`, logger: log, connectionTimeout: 3000, requestTimeout: timeoutMs });
+      const p = createProducer(kafka, { retry: { initialRetryTime: 200, maxRetryTime: 2000 } });
+      producer = p.connect().then(() => p);
+      producer.catch(() => undefined); // observed by the caller's race
+    }
+    return producer;
+  };
+
+  async function withDeadline<T>(what: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([what, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async publish(records) {
+      if (records.length === 0) return;
+      try {
+        const p = await withDeadline(connected());
+        for (let i = 0; i < records.length; i += chunk) {
+          const messages = records.slice(i, i + chunk).map((r) => ({
+            key: groupKey(r.project_id, r.group_type, r.group_value),
+            value: codecs.groupIdentify.encode(r),
+            headers: codecs.groupIdentify.headers(),
+          }));
+          await withDeadline(p.send({ topic, messages, acks: -1 }));
+          published.inc(messages.length);
+        }
+      } catch (err) {
+        discard();
+        log.warn({ err, topic }, 'dynamic_property_publish_failed');
+        if (err instanceof KafkaUnavailableError) throw err;
+        throw new KafkaUnavailableError(`Kafka unavailable: ${(err as Error).message}`);
+      }
+    },
+    async close() {
+      const p = producer;
+      producer = undefined;
+      if (p) await p.then((x) => x.disconnect()).catch(() => undefined);
+    },
+  };
+}
