@@ -19,9 +19,25 @@ export interface PartitionEnd {
   high: number;
 }
 
+/**
+ * Retries a broker call that failed with a retriable error (a partition leader moving, a topic created a moment
+ * ago and not yet known to every part of the broker); other errors and the last failure are thrown.
+ */
+export async function retrying<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const retriable = (err as { retriable?: boolean }).retriable === true || /leader|not host|not available|coordinator/i.test(String((err as Error).message));
+      if (!retriable || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
+    }
+  }
+}
+
 /** Start and end (last stable offset) of every partition of a topic. */
 export async function partitionEnds(admin: Admin, topic: string): Promise<Map<number, PartitionEnd>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await retrying(() => admin.fetchTopicOffsets(topic));
   return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
 }
 

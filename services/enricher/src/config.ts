@@ -17,6 +17,8 @@ export const enricherEnv = {
   ENRICHER_CONCURRENCY: int(4),
   /** most bytes fetched per partition and batch (one batch = one transaction) */
   ENRICHER_MAX_BATCH_BYTES: int(1024 * 1024, 1024),
+  /** consumer group session timeout: how long a dead instance holds its partitions before a rebalance */
+  ENRICHER_SESSION_TIMEOUT_MS: int(30000, 6000),
   ENRICHER_MAX_GROUP_TYPES: int(5),
   ENRICHER_MAX_GROUP_VALUES: int(10),
   ENRICHER_MAX_GROUP_PROPERTIES: int(1000),

@@ -5,7 +5,7 @@ import { createApp, listen } from '@groupscope/http';
 import { createKafka, ensureTopics, runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { EnricherConfig } from './config';
-import { ChangelogTail } from './changelog-reader';
+import { ChangelogTail, retrying } from './changelog-reader';
 import { DEFAULT_LIMITS, type Limits } from './enrich';
 import { consumerLag, reportStateSizes } from './metrics';
 import { GroupIdentifyWorker, IngestWorker, type PartitionWorker, type WorkerContext } from './partitions';
@@ -84,7 +84,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
   };
 
   try {
-    await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+    await retrying(() => ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }));
     await admin.connect();
 
     // every instance holds every group: load the groups changelog before taking any partition
@@ -127,6 +127,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
       readCommitted: true,
       partitionsConsumedConcurrently: config.ENRICHER_CONCURRENCY,
       maxBytesPerPartition: config.ENRICHER_MAX_BATCH_BYTES,
+      sessionTimeout: config.ENRICHER_SESSION_TIMEOUT_MS,
       handle: (batch) => workerFor(batch.topic, batch.partition).handle(batch),
       onCrash: (err) => {
         fatal = err;

@@ -173,6 +173,11 @@ export abstract class PartitionWorker {
     return fresh;
   }
 
+  /** The offset after this batch; never below the checkpoint (a batch replayed from a stale offset must not move it back). */
+  protected nextOffset(batch: BatchContext): number {
+    return Math.max(this.checkpoint, Number(batch.messages[batch.messages.length - 1]!.offset) + 1);
+  }
+
   protected async commit(batch: BatchContext, out: Out[], letters: DeadLetter[], next: number): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new Error('partition worker has no producer');
@@ -290,7 +295,7 @@ export class IngestWorker extends PartitionWorker {
       }
     }
     const emitted = out.length;
-    const next = Number(batch.messages[batch.messages.length - 1]!.offset) + 1;
+    const next = this.nextOffset(batch);
     for (const [key, entry] of work.users) out.push({ topic: topics.usersChangelog, partition: this.partition, key, value: encodeUser(entry) });
     const plan = this.dedup.plan(dedupSegmentKey(Number(msgs[0]?.offset ?? next)), work.dedupEntries, now);
     if (plan.segment) out.push({ topic: topics.dedupChangelog, partition: this.partition, key: plan.segment.key, value: encodeDedupSegment(plan.segment.entries) });
@@ -351,7 +356,7 @@ export class GroupIdentifyWorker extends PartitionWorker {
       }
     }
     const emitted = out.length;
-    const next = Number(batch.messages[batch.messages.length - 1]!.offset) + 1;
+    const next = this.nextOffset(batch);
     for (const u of work.updates.values()) {
       out.push({ topic: topics.groupsChangelog, key: groupKey(u.projectId, u.groupType, u.groupValue), value: encodeGroup(u.entry) });
     }
