@@ -20,15 +20,12 @@ export const CONTEXT_FIELDS = [
 ] as const;
 const CONTEXT_SET = new Set<string>(CONTEXT_FIELDS);
 
-const DOUBLE_FIELDS = ['price', 'revenue', 'location_lat', 'location_lng'] as const;
-const LONG_FIELDS = ['session_id', 'event_id', 'quantity'] as const;
-const PROPERTY_FIELDS = ['event_properties', 'user_properties'] as const;
-
 /** Keys with a home in IngestRecord; every other key of an event travels as JSON in `extra`. */
 const MODELLED = new Set<string>([
-  'user_id', 'device_id', 'event_type', 'time', 'insert_id', 'groups', 'plan',
-  ...DOUBLE_FIELDS, ...LONG_FIELDS, ...PROPERTY_FIELDS, ...CONTEXT_FIELDS,
+  ...CONTEXT_FIELDS, 'user_id', 'device_id', 'event_type', 'time', 'insert_id', 'session_id', 'event_id', 'quantity', 'price',
+  'revenue', 'location_lat', 'location_lng', 'event_properties', 'user_properties', 'group_properties', 'groups', 'plan',
 ]);
+
 
 export type GroupsMap = Record<string, string[]>;
 
@@ -254,98 +251,123 @@ export function normalizeEvent(raw: unknown, index: number, opts: NormalizeOptio
     else eventType = et;
   }
 
-  let time: number | null = null;
-  if (raw.time !== undefined && raw.time !== null) {
-    if (typeof raw.time === 'number' && Number.isSafeInteger(raw.time) && raw.time >= 0) time = raw.time;
-    else errors.invalidField('time', index);
-  }
-
-  let insertId: string | null = null;
-  if (raw.insert_id !== undefined && raw.insert_id !== null) {
-    const v = raw.insert_id;
-    if (typeof v === 'string' && !tooLong(v)) insertId = v;
-    else if (typeof v === 'number' && Number.isFinite(v)) insertId = String(v);
-    else errors.invalidField('insert_id', index);
-  }
-
-  const nums: Record<string, number | null> = {};
-  for (const f of LONG_FIELDS) {
-    const n = toLong(raw[f]);
-    if (n === undefined) errors.invalidField(f, index);
-    nums[f] = n ?? null;
-  }
-  for (const f of DOUBLE_FIELDS) {
-    const n = toDouble(raw[f]);
-    if (n === undefined) errors.invalidField(f, index);
-    nums[f] = n ?? null;
-  }
-
-  const bags: Record<string, string> = {};
-  for (const f of PROPERTY_FIELDS) {
-    const s = propertyBag(raw[f]);
-    if (s === undefined) errors.invalidField(f, index);
-    bags[f] = s ?? '{}';
-  }
-  const groupProps = propertyBag(raw.group_properties);
-  if (groupProps === undefined) errors.invalidField('group_properties', index);
-
-  const groups = parseGroups(raw.groups);
-  if (!groups) errors.invalidField('groups', index);
-
-  const context: Record<string, string> = {};
-  for (const f of CONTEXT_FIELDS) {
-    const v = raw[f];
-    if (v === undefined || v === null) continue;
-    if (typeof v === 'string') {
-      if (tooLong(v)) errors.invalidField(f, index);
-      else if (f === 'ip' && v === '$remote') {
-        if (opts.remoteIp) context.ip = opts.remoteIp;
-      } else context[f] = v;
-    } else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') {
-      context[f] = String(v);
-    } else {
-      errors.invalidField(f, index);
-    }
-  }
-  if (raw.plan !== undefined && raw.plan !== null) {
-    if (isPlainObject(raw.plan) && inspect(raw.plan) === 'ok') context.plan = JSON.stringify(raw.plan);
-    else if (typeof raw.plan === 'string' && !tooLong(raw.plan)) context.plan = raw.plan;
-    else errors.invalidField('plan', index);
-  }
-
-  // every key groupscope does not model is kept as sent; group_properties too unless this is a $groupidentify
-  const extra: [string, unknown][] = [];
-  for (const [k, v] of Object.entries(raw)) {
-    if (MODELLED.has(k) || CONTEXT_SET.has(k) || v === undefined) continue;
-    if (k === 'group_properties' && eventType === '$groupidentify') continue;
-    if (k === 'event_type' && opts.forceEventType !== undefined) continue;
-    if (tooLong(k) || inspect(v) !== 'ok') errors.invalidField(k, index);
-    else extra.push([k, v]);
-  }
-
-  if (errors.count > before || eventType === undefined || !groups || groupProps === undefined) return null;
-  return {
+  const out: NormalizedEvent = {
     index,
-    event_type: eventType,
+    event_type: eventType ?? '',
     user_id: uid.id,
     device_id: did.id,
-    time,
-    insert_id: insertId,
-    session_id: nums.session_id ?? null,
-    event_id: nums.event_id ?? null,
-    quantity: nums.quantity ?? null,
-    price: nums.price ?? null,
-    revenue: nums.revenue ?? null,
-    location_lat: nums.location_lat ?? null,
-    location_lng: nums.location_lng ?? null,
-    event_properties: bags.event_properties!,
-    user_properties: bags.user_properties!,
-    group_properties: groupProps,
-    groups: groups.groups,
-    truncated_groups: groups.truncated,
-    context,
-    extra: JSON.stringify(Object.fromEntries(extra)),
+    time: null,
+    insert_id: null,
+    session_id: null,
+    event_id: null,
+    quantity: null,
+    price: null,
+    revenue: null,
+    location_lat: null,
+    location_lng: null,
+    event_properties: '{}',
+    user_properties: '{}',
+    group_properties: '{}',
+    groups: {},
+    truncated_groups: [],
+    context: {},
+    extra: '{}',
   };
+  let extra: [string, unknown][] | undefined;
+
+  // one pass over the keys the event has (most events carry a dozen of the ~40 known ones)
+  for (const k of Object.keys(raw)) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    if (v === null) {
+      if (!MODELLED.has(k)) (extra ??= []).push([k, null]);
+      continue;
+    }
+    switch (k) {
+      case 'user_id':
+      case 'device_id':
+      case 'event_type':
+        break;
+      case 'time':
+        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) out.time = v;
+        else errors.invalidField(k, index);
+        break;
+      case 'insert_id':
+        if (typeof v === 'string' && !tooLong(v)) out.insert_id = v;
+        else if (typeof v === 'number' && Number.isFinite(v)) out.insert_id = String(v);
+        else errors.invalidField(k, index);
+        break;
+      case 'session_id':
+      case 'event_id':
+      case 'quantity': {
+        const n = toLong(v);
+        if (n === undefined) errors.invalidField(k, index);
+        else out[k] = n;
+        break;
+      }
+      case 'price':
+      case 'revenue':
+      case 'location_lat':
+      case 'location_lng': {
+        const n = toDouble(v);
+        if (n === undefined) errors.invalidField(k, index);
+        else out[k] = n;
+        break;
+      }
+      case 'event_properties':
+      case 'user_properties': {
+        const s = propertyBag(v);
+        if (s === undefined) errors.invalidField(k, index);
+        else out[k] = s;
+        break;
+      }
+      case 'group_properties': {
+        const s = propertyBag(v);
+        if (s === undefined) errors.invalidField(k, index);
+        else if (eventType === '$groupidentify') out.group_properties = s;
+        // on other events it is not modelled: kept as sent
+        else (extra ??= []).push([k, v]);
+        break;
+      }
+      case 'groups': {
+        const g = parseGroups(v);
+        if (!g) errors.invalidField(k, index);
+        else {
+          out.groups = g.groups;
+          out.truncated_groups = g.truncated;
+        }
+        break;
+      }
+      case 'plan':
+        if (isPlainObject(v) && inspect(v) === 'ok') out.context.plan = JSON.stringify(v);
+        else if (typeof v === 'string' && !tooLong(v)) out.context.plan = v;
+        else errors.invalidField(k, index);
+        break;
+      default:
+        if (CONTEXT_SET.has(k)) {
+          if (typeof v === 'string') {
+            if (tooLong(v)) errors.invalidField(k, index);
+            else if (k === 'ip' && v === '$remote') {
+              if (opts.remoteIp) out.context.ip = opts.remoteIp;
+            } else out.context[k] = v;
+          } else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') {
+            out.context[k] = String(v);
+          } else {
+            errors.invalidField(k, index);
+          }
+        } else if (tooLong(k) || inspect(v) !== 'ok') {
+          errors.invalidField(k, index);
+        } else {
+          // every key groupscope does not model is kept as sent
+          (extra ??= []).push([k, v]);
+        }
+    }
+  }
+
+  if (errors.count > before || eventType === undefined) return null;
+  // fromEntries defines own properties: a "__proto__" key stays an ordinary key
+  if (extra) out.extra = JSON.stringify(Object.fromEntries(extra));
+  return out;
 }
 
 /** One object of the /groupidentify API. */

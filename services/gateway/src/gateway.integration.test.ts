@@ -1,0 +1,212 @@
+// The gateway in-process against the real broker: requests in, records read back from Kafka and decoded.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { silentLogger } from '@groupscope/logger';
+import { ProjectRegistry } from '@groupscope/projects';
+import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
+import { loadGatewayConfig, startGateway, type RunningGateway } from './index';
+
+interface Seen<T> {
+  key: string;
+  partition: number;
+  rec: T;
+}
+
+jest.setTimeout(60_000);
+
+const tk = testKafka();
+const dir = mkdtempSync(join(tmpdir(), 'gw-int-'));
+const projectsFile = join(dir, 'projects.json');
+const registry = new ProjectRegistry(projectsFile);
+const main = registry.create('main');
+const ingest: Seen<IngestRecord>[] = [];
+const groups: Seen<GroupIdentifyRecord>[] = [];
+const consumer = tk.kafka.consumer({ groupId: uniqueName('gw-int'), maxWaitTimeInMs: 100 });
+let gw: RunningGateway;
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const res = await fetch(gw.url + path, { method: 'POST', body: payload, headers: { 'content-type': 'application/json', ...headers } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const byInsertId = (id: string) => ingest.filter((s) => s.rec.insert_id === id);
+
+beforeAll(async () => {
+  await consumer.connect();
+  gw = await startGateway({
+    config: loadGatewayConfig({
+      KAFKA_BROKERS: tk.brokers.join(','),
+      TOPIC_PREFIX: tk.prefix,
+      KAFKA_PARTITIONS: '4',
+      PROJECTS_FILE: projectsFile,
+      GATEWAY_PORT: '0',
+      GATEWAY_HTTPAPI_MAX_BYTES: String(64 * 1024),
+      LOG_LEVEL: 'silent',
+    }),
+    logger: silentLogger,
+  });
+  await consumer.subscribe({ topics: [tk.topics.ingest, tk.topics.groupIdentify], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const key = message.key!.toString();
+      if (topic === tk.topics.ingest) ingest.push({ key, partition, rec: codecs.ingest.decode(message.value!, message.headers) });
+      else groups.push({ key, partition, rec: codecs.groupIdentify.decode(message.value!, message.headers) });
+    },
+  });
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  await consumer.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gateway with Kafka', () => {
+  it('accepts /2/httpapi events and $identify, keyed so one user shares a partition', async () => {
+    const res = await post('/2/httpapi', {
+      api_key: main.api_key,
+      events: [
+        { user_id: 'alice-1', device_id: 'dev-alice', event_type: 'Invoice Sent', insert_id: 'h-1', groups: { org: ['acme', 7] }, ip: '$remote', event_properties: { n: 1 } },
+        { user_id: 'alice-1', event_type: '$identify', insert_id: 'h-2', user_properties: { $set: { org: 'acme' } }, groups: { org: 'acme' } },
+        { device_id: 'dev-bob-1', event_type: 'Viewed', insert_id: 'h-3' },
+      ],
+    });
+    expect(res).toMatchObject({ status: 200, body: { code: 200, events_ingested: 3 } });
+    // /identify for the same user, form-encoded, with Segment's options=undefined
+    const form = `api_key=${main.api_key}&identification=${encodeURIComponent(JSON.stringify({ user_id: 'alice-1', insert_id: 'h-4', user_properties: { plan: 'pro' } }))}&options=undefined`;
+    const idRes = await post('/identify', form, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(idRes).toMatchObject({ status: 200, body: { code: 200 } });
+
+    await waitFor(() => ['h-1', 'h-2', 'h-3', 'h-4'].every((id) => byInsertId(id).length === 1), { message: 'records h-1..h-4' });
+    const [e1, e2, e3, e4] = ['h-1', 'h-2', 'h-3', 'h-4'].map((id) => byInsertId(id)[0]!);
+    expect(e1!.key).toBe(userKey(main.project_id, 'alice-1', 'dev-alice'));
+    expect(e1!.rec).toMatchObject({ kind: 'event', project_id: main.project_id, event_type: 'Invoice Sent', groups: { org: ['acme', '7'] }, event_properties: '{"n":1}' });
+    expect(e1!.rec.context.ip).toBe('127.0.0.1');
+    expect(e1!.rec.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(e2!.rec).toMatchObject({ kind: 'identify', event_type: '$identify', groups: { org: ['acme'] } });
+    expect(e4!.rec).toMatchObject({ kind: 'identify', event_type: '$identify', user_properties: '{"plan":"pro"}' });
+    expect(new Set([e1!.partition, e2!.partition, e4!.partition]).size).toBe(1);
+    expect(e3!.key).toBe(userKey(main.project_id, null, 'dev-bob-1'));
+  });
+
+  it('accepts gzip /batch with $groupidentify, /groupidentify multipart and GET /identify', async () => {
+    const body = gzipSync(JSON.stringify({
+      api_key: main.api_key,
+      events: [{ user_id: 'carol-1', event_type: '$groupidentify', insert_id: 'g-1', groups: { org: ['acme', 'globex'] }, group_properties: { $set: { plan: 'ent' } } }],
+    }));
+    expect(await post('/batch', body, { 'content-encoding': 'gzip', 'content-type': 'text/plain' })).toMatchObject({ status: 200, body: { code: 200, events_ingested: 1 } });
+
+    const fd = new FormData();
+    fd.set('api_key', main.api_key);
+    fd.set('identification', JSON.stringify([{ group_type: 'org', group_value: 'initech', group_properties: { seats: 5 } }]));
+    const mp = await fetch(`${gw.url}/groupidentify`, { method: 'POST', body: fd });
+    expect(mp.status).toBe(200);
+
+    const ident = encodeURIComponent(JSON.stringify({ device_id: 'dev-get-1', insert_id: 'get-1', user_properties: { a: 1 } }));
+    const get = await fetch(`${gw.url}/identify?api_key=${main.api_key}&identification=${ident}`);
+    expect(await get.json()).toMatchObject({ code: 200 });
+
+    await waitFor(() => groups.length >= 3 && byInsertId('get-1').length === 1, { message: 'group records' });
+    const pairs = groups.map((g) => [g.key, g.rec.group_value, g.rec.group_properties]).sort();
+    expect(pairs).toEqual([
+      [groupKey(main.project_id, 'org', 'acme'), 'acme', '{"$set":{"plan":"ent"}}'],
+      [groupKey(main.project_id, 'org', 'globex'), 'globex', '{"$set":{"plan":"ent"}}'],
+      [groupKey(main.project_id, 'org', 'initech'), 'initech', '{"seats":5}'],
+    ].sort());
+  });
+
+  it('coalesces concurrent requests and loses none', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        post('/batch', { api_key: main.api_key, events: Array.from({ length: 20 }, (_, j) => ({ user_id: `user-${i}-${j % 3}`, event_type: 'Bulk', insert_id: `c-${i}-${j}` })) }),
+      ),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    await waitFor(() => ingest.filter((s) => s.rec.insert_id?.startsWith('c-')).length >= 600, { message: '600 records' });
+    expect(new Set(ingest.filter((s) => s.rec.insert_id?.startsWith('c-')).map((s) => s.rec.insert_id)).size).toBe(600);
+  });
+
+  it('replies 400 with index lists, and writes nothing of a rejected request', async () => {
+    const bad = await post('/2/httpapi', {
+      api_key: main.api_key,
+      events: [{ user_id: 'dave-1', event_type: 'x', insert_id: 'bad-1' }, { user_id: 'null', event_type: 'x' }, { user_id: 'dave-1', time: 'x' }],
+    });
+    expect(bad).toEqual({
+      status: 400,
+      body: {
+        code: 400,
+        error: 'Invalid field values on some events',
+        events_with_invalid_fields: { user_id: [1], time: [2] },
+        events_with_missing_fields: { event_type: [2] },
+        events_with_invalid_id_lengths: {},
+      },
+    });
+    expect(await post('/2/httpapi', { api_key: 'no-such-key', events: [] })).toEqual({ status: 400, body: { code: 400, error: 'Invalid API key: no-such-key' } });
+    expect(await post('/2/httpapi', '{"api_key":')).toEqual({ status: 400, body: { code: 400, error: 'Invalid JSON request body' } });
+    expect(await post('/batch', Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' })).toMatchObject({ status: 400, body: { code: 400 } });
+    // a marker accepted after the rejects: once it is in Kafka, anything the rejects wrote would be too (same partition order)
+    expect((await post('/2/httpapi', { api_key: main.api_key, events: [{ user_id: 'dave-1', event_type: 'x', insert_id: 'marker-1' }] })).status).toBe(200);
+    await waitFor(() => byInsertId('marker-1').length === 1);
+    expect(byInsertId('bad-1')).toHaveLength(0);
+  });
+
+  it('replies 413 for oversize bodies (declared or streamed) and too many events', async () => {
+    const big = JSON.stringify({ api_key: main.api_key, events: [{ user_id: 'erin-1', event_type: 'x', event_properties: { p: 'x'.repeat(1000) } }], pad: 'y'.repeat(70 * 1024) });
+    expect(await post('/2/httpapi', big)).toEqual({ status: 413, body: { code: 413, error: 'Payload too large' } });
+    // the same through /batch (20 MB limit) is fine
+    expect((await post('/batch', big)).status).toBe(200);
+    // chunked, no Content-Length: cut off while streaming
+    const streamed = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${gw.url}/2/httpapi`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 10; i++) req.write('z'.repeat(16 * 1024));
+      req.end();
+    });
+    expect(streamed.status).toBe(413);
+    expect(JSON.parse(streamed.body)).toEqual({ code: 413, error: 'Payload too large' });
+    const many = { api_key: main.api_key, events: Array.from({ length: 2001 }, () => ({ user_id: 'erin-1', event_type: 'x' })) };
+    expect(await post('/batch', many)).toEqual({ status: 413, body: { code: 413, error: 'Payload too large' } });
+    // a gzip bomb stops at the limit
+    expect((await post('/2/httpapi', gzipSync(Buffer.alloc(50_000_000, 32)), { 'content-encoding': 'gzip' })).status).toBe(413);
+  });
+
+  it('serves a project created while running at once, and throttles it when its settings say so', async () => {
+    const fresh = registry.create('fresh');
+    const ev = (n: number) => Array.from({ length: n }, (_, i) => ({ user_id: 'frank-1', device_id: 'dev-frank', event_type: 'x', insert_id: `t-${i}` }));
+    expect((await post('/2/httpapi', { api_key: fresh.api_key, events: ev(40) })).status).toBe(200);
+    registry.setThrottle(fresh.project_id, { enabled: true, httpapi_eps: 30 });
+    const res = await waitFor(async () => {
+      const r = await post('/2/httpapi', { api_key: fresh.api_key, events: ev(31) });
+      return r.status === 429 ? r : undefined;
+    }, { timeoutMs: 5000 });
+    expect(res.body).toMatchObject({ code: 429, eps_threshold: 30, throttled_users: { 'frank-1': 31 }, throttled_devices: { 'dev-frank': 31 } });
+    expect(res.body.throttled_events).toHaveLength(31);
+    const rotated = registry.rotate(fresh.project_id);
+    await waitFor(async () => (await post('/2/httpapi', { api_key: fresh.api_key, events: [] })).status === 400, { timeoutMs: 5000 });
+    expect((await post('/2/httpapi', { api_key: rotated.api_key, events: [] })).status).toBe(200);
+  });
+
+  it('answers CORS preflights, /ready and /metrics', async () => {
+    const pre = await fetch(`${gw.url}/2/httpapi`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect(pre.status).toBe(200);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type');
+    expect(await (await fetch(`${gw.url}/ready`)).json()).toMatchObject({ status: 'ready', checks: { kafka: true } });
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    for (const name of ['groupscope_gateway_requests_total', 'groupscope_gateway_records_accepted_total', 'groupscope_gateway_rejects_total', 'groupscope_gateway_kafka_send_duration_seconds_bucket']) {
+      expect(text).toContain(name);
+    }
+    expect(text).toMatch(/groupscope_gateway_rejects_total\{endpoint="httpapi",reason="invalid_api_key"\} [1-9]/);
+    const nf = await fetch(`${gw.url}/nope`, { method: 'POST' });
+    expect(await nf.json()).toEqual({ code: 404, error: 'Not found' });
+  });
+});
