@@ -76,6 +76,11 @@ export class Batcher {
     return { queued: this.queue.length, inFlight: this.inFlight, pendingBytes: this.pendingBytes };
   }
 
+  /** How long the current producer send has been waiting for Kafka (0 when none is in flight). */
+  stalledMs(now = Date.now()): number {
+    return this.inFlight > 0 ? now - this.inFlightSince : 0;
+  }
+
   /** Resolves when Kafka acknowledged every message; rejects with KafkaTimeoutError, BackpressureError or the send's error. */
   submit(messages: OutMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
@@ -85,7 +90,7 @@ export class Batcher {
       return Promise.reject(new BackpressureError('too many records waiting for Kafka'));
     }
     // a send stuck beyond a whole deadline means Kafka is away: answer at once instead of holding the request
-    if (this.inFlight > 0 && Date.now() - this.inFlightSince > this.opts.timeoutMs) {
+    if (this.stalledMs() > this.opts.timeoutMs) {
       return Promise.reject(new KafkaTimeoutError('Kafka has not acknowledged a send for longer than the deadline'));
     }
     return new Promise<void>((resolve, reject) => {
@@ -208,7 +213,11 @@ export class Batcher {
     }
     this.inFlight--;
     this.pendingBytes -= chunk.bytes;
-    this.opts.onSend?.({ ms: performance.now() - t0, messages: chunk.count, bytes: chunk.bytes, ok: error === undefined, error });
+    try {
+      this.opts.onSend?.({ ms: performance.now() - t0, messages: chunk.count, bytes: chunk.bytes, ok: error === undefined, error });
+    } catch {
+      // an observer's failure must not leave requests unsettled
+    }
     for (const e of chunk.entries) {
       e.outstanding--;
       if (error !== undefined) this.settle(e, error instanceof Error ? error : new Error(String(error)));

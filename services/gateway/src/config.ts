@@ -34,6 +34,11 @@ export const gatewayEnv = {
   GATEWAY_KAFKA_MAX_RETRY_MS: int(2000, 100, 60_000),
   /** how long a /ready answer about Kafka is reused */
   GATEWAY_READY_CACHE_MS: int(2000, 0, 60_000),
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (ip = "$remote"): express' `trust proxy`
+   * (true, false, a hop count, or comma-separated addresses/subnets/names such as loopback, uniquelocal).
+   */
+  GATEWAY_TRUST_PROXY: z.string().default('loopback'),
   /** most ids tracked by the per-user/device throttle before the oldest are forgotten */
   GATEWAY_THROTTLE_MAX_IDS: int(1_000_000, 1000),
 };

@@ -195,6 +195,39 @@ describe('gateway with Kafka', () => {
     expect((await post('/2/httpapi', { api_key: rotated.api_key, events: [] })).status).toBe(200);
   });
 
+  it('survives hostile input and keeps serving', async () => {
+    const hostile: [string, string | Buffer, Record<string, string>][] = [
+      ['/2/httpapi', Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3]), { 'content-encoding': 'gzip' }],
+      ['/2/httpapi', '['.repeat(100_000) + ']'.repeat(100_000), {}],
+      ['/batch', `{"api_key":"${main.api_key}","events":[{"user_id":"zed-11","event_type":"x","event_properties":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}]}`, {}],
+      ['/2/httpapi', `{"api_key":"${main.api_key}","events":[{"user_id":"zed-11","event_type":"x","time":1e400,"price":-1e400}]}`, {}],
+      ['/2/httpapi', 'null', {}],
+      ['/2/httpapi', `{"api_key":"${main.api_key}","events":[null, 5, "x", [], {"__proto__":{"x":1}}]}`, {}],
+      ['/identify', 'api_key=x&identification=%E0%A4%A', { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['/groupidentify', '--b\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n', { 'content-type': 'multipart/form-data; boundary=b' }],
+      ['/groupidentify', 'x', { 'content-type': 'multipart/form-data' }],
+      ['/identify', `api_key=${main.api_key}&identification=${encodeURIComponent('[' + '{},'.repeat(10) + '7]')}`, { 'content-type': 'application/x-www-form-urlencoded' }],
+    ];
+    for (const [path, body, headers] of hostile) {
+      const r = await post(path, body, headers);
+      expect(r.status).toBeGreaterThanOrEqual(400);
+      expect(r.status).toBeLessThan(500);
+      expect(r.body.code).toBe(r.status);
+    }
+    // a client that goes away in the middle of its body
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${gw.url}/batch`, { method: 'POST', headers: { 'content-length': '100000' } });
+      req.on('error', () => resolve());
+      req.write('{"api_key":"');
+      setImmediate(() => {
+        req.destroy();
+        resolve();
+      });
+    });
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    expect((await post('/2/httpapi', { api_key: main.api_key, events: [{ user_id: 'zed-11', event_type: 'still here' }] })).status).toBe(200);
+  });
+
   it('answers CORS preflights, /ready and /metrics', async () => {
     const pre = await fetch(`${gw.url}/2/httpapi`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
     expect(pre.status).toBe(200);

@@ -34,6 +34,13 @@ export function projectsFileOf(config: GatewayConfig): string {
   return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
 }
 
+/** Express' `trust proxy`: true/false, a hop count, or addresses/subnets (comma-separated, or names like loopback). */
+export function trustProxy(v: string): boolean | number | string {
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
 
@@ -102,7 +109,16 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
   const pendingTimer = setInterval(() => metrics.pendingBytes.set(batcher.stats.pendingBytes), 1000).unref();
 
   const readiness = kafkaReadiness(kafka, config.GATEWAY_READY_CACHE_MS);
-  const app = createApp({ service: 'gateway', logger, ready: { kafka: () => readiness.check() } });
+  const app = createApp({
+    service: 'gateway',
+    logger,
+    ready: {
+      kafka: () => readiness.check(),
+      // a producer send stuck past a whole deadline: this instance cannot take data now, whatever metadata says
+      producer: async () => batcher.stalledMs() <= config.GATEWAY_SEND_TIMEOUT_MS,
+    },
+  });
+  app.set('trust proxy', trustProxy(config.GATEWAY_TRUST_PROXY));
   mountRoutes(app, {
     logger,
     projects: new ProjectLookup(registry, logger),
