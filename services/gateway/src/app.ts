@@ -138,6 +138,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
 
   const formRoute = (endpoint: 'identify' | 'groupidentify', process: (f: FormFields, ctx: RequestContext) => Accepted | Rejected) =>
     async (req: Request, res: Response) => {
+      // express routes HEAD to GET handlers: a probe must not ingest anything
+      if (req.method === 'HEAD') return void res.status(405).end();
       let fields = queryFields(req.originalUrl);
       let size: number;
       if (req.method === 'POST') {

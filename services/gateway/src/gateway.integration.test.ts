@@ -224,8 +224,13 @@ describe('gateway with Kafka', () => {
         resolve();
       });
     });
+    // HEAD is routed like GET by express: it must not ingest
+    const head = await fetch(`${gw.url}/identify?api_key=${main.api_key}&identification=${encodeURIComponent('{"user_id":"zed-11","insert_id":"head-1"}')}`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-    expect((await post('/2/httpapi', { api_key: main.api_key, events: [{ user_id: 'zed-11', event_type: 'still here' }] })).status).toBe(200);
+    expect((await post('/2/httpapi', { api_key: main.api_key, events: [{ user_id: 'zed-11', event_type: 'still here', insert_id: 'zed-marker' }] })).status).toBe(200);
+    await waitFor(() => byInsertId('zed-marker').length === 1);
+    expect(byInsertId('head-1')).toHaveLength(0);
   });
 
   it('answers CORS preflights, /ready and /metrics', async () => {
