@@ -11,12 +11,12 @@ export const enricherEnv = {
   ENRICHER_GROUP_ID: z.string().min(1).optional(),
   /** insert_id de-duplication window (Amplitude: 7 days) */
   ENRICHER_DEDUP_WINDOW_MS: int(7 * 24 * 3600 * 1000),
-  /** de-duplication keys kept per ingest partition (about 100 bytes each); the oldest are evicted beyond it */
-  ENRICHER_DEDUP_CAPACITY: int(500_000),
+  /** de-duplication keys kept per owned ingest partition (about 140 bytes of heap each); the oldest go first */
+  ENRICHER_DEDUP_CAPACITY: int(250_000),
   /** input partitions processed at the same time by one instance */
   ENRICHER_CONCURRENCY: int(4),
   /** most bytes fetched per partition and batch (one batch = one transaction) */
-  ENRICHER_MAX_BATCH_BYTES: int(1024 * 1024, 1024),
+  ENRICHER_MAX_BATCH_BYTES: int(4 * 1024 * 1024, 1024),
   /** consumer group session timeout: how long a dead instance holds its partitions before a rebalance */
   ENRICHER_SESSION_TIMEOUT_MS: int(30000, 6000),
   ENRICHER_MAX_GROUP_TYPES: int(5),

@@ -1,5 +1,5 @@
 import { userKey, type EnrichedEvent, type GroupChange, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
-import { DEFAULT_LIMITS, GroupBatch, IngestBatch, applyGroupIdentify, enrich, type Limits, type Outcome } from './enrich';
+import { DEFAULT_LIMITS, GroupBatch, IngestBatch, applyGroupIdentify, dedupHash, enrich, type Limits, type Outcome } from './enrich';
 import { dedupSegmentKey } from './changelog';
 import { DedupWindow, GroupStore, type UserStore } from './state';
 
@@ -164,6 +164,23 @@ describe('enrich: identify then events', () => {
     const w = new World();
     const { batch } = w.ingest([rec({ user_id: 'a' }), identify({ user_id: 'b', user_properties: '{"x":1}' }), identify({ user_id: 'c', user_properties: '{"$setOnce":{}}' })]);
     expect([...batch.users.keys()]).toEqual([userKey(1, 'b', null)]);
+  });
+});
+
+describe('dedupHash', () => {
+  it('is stable, 16 hex characters, and separates its parts', () => {
+    expect(dedupHash([1, 'd', 'i'])).toBe(dedupHash([1, 'd', 'i']));
+    expect(dedupHash([1, 'd', 'i'])).toMatch(/^[0-9a-f]{16}$/);
+    expect(dedupHash([1, 'd', 'i'])).not.toBe(dedupHash([1, 'di', '']));
+    expect(dedupHash([1, '', 'x'])).not.toBe(dedupHash([2, '', 'x']));
+    // stored in the changelog: a change of algorithm would silently forget the window
+    expect(dedupHash([1, '', 'insert-1'])).toBe('06df8b610a10594e');
+  });
+
+  it('has no collision among 200k keys', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200_000; i++) seen.add(dedupHash([1, `device-${i % 977}`, `ins-${i}`]));
+    expect(seen.size).toBe(200_000);
   });
 });
 

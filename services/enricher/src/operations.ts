@@ -61,7 +61,7 @@ const asList = (v: Json): Json[] => (Array.isArray(v) ? v : [v]);
  * unusable is skipped and listed in `ignored`.
  */
 export function parseUpdate(text: string | null | undefined): ParseResult {
-  if (text === null || text === undefined || text === '') return { ok: true, update: emptyUpdate() };
+  if (text === null || text === undefined || text === '' || text === '{}') return { ok: true, update: emptyUpdate() };
   let raw: unknown;
   try {
     raw = JSON.parse(text);

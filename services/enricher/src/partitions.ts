@@ -35,6 +35,10 @@ import { DedupWindow, GroupStore, type UserStore } from './state';
 
 /** Kafka rejects record batches over message.max.bytes (1 MB by default): output is sent in smaller requests. */
 const MAX_REQUEST_BYTES_PER_TOPIC = 800 * 1024;
+/** kafkajs groups a send's messages per partition in time quadratic in their number: keep each send moderate */
+const MAX_MESSAGES_PER_TOPIC = 1000;
+const ENRICHED_HEADERS = codecs.enriched.headers();
+const GROUP_CHANGE_HEADERS = codecs.groupChange.headers();
 /** An enriched event larger than this goes to the DLQ instead of blocking its partition. */
 const MAX_RECORD_BYTES = 900 * 1024;
 
@@ -70,7 +74,7 @@ async function sendChunked(tx: Transaction, out: Out[]): Promise<void> {
   };
   for (const { topic, ...msg } of out) {
     const b = size(msg);
-    if ((bytes.get(topic) ?? 0) + b > MAX_REQUEST_BYTES_PER_TOPIC) await flush();
+    if ((bytes.get(topic) ?? 0) + b > MAX_REQUEST_BYTES_PER_TOPIC || (chunk.get(topic)?.length ?? 0) >= MAX_MESSAGES_PER_TOPIC) await flush();
     let list = chunk.get(topic);
     if (!list) chunk.set(topic, (list = []));
     list.push(msg);
@@ -289,7 +293,8 @@ export class IngestWorker extends PartitionWorker {
           letters.push(this.deadLetter(batch, msg, 'too_large', `enriched event of ${value.length} bytes`));
           continue;
         }
-        out.push({ topic: topics.enriched, partition: this.partition, key: userKey(r.project_id, r.user_id, r.device_id), value, headers: codecs.enriched.headers() });
+        // the input key is the user key (gateway contract): reuse its bytes
+        out.push({ topic: topics.enriched, partition: this.partition, key: msg.key ?? userKey(r.project_id, r.user_id, r.device_id), value, headers: ENRICHED_HEADERS });
       } else if (o.kind === 'dlq') {
         letters.push(this.deadLetter(batch, msg, o.reason, o.error));
       }
@@ -350,7 +355,7 @@ export class GroupIdentifyWorker extends PartitionWorker {
       }
       const o = applyGroupIdentify(r, work);
       if (o.kind === 'ok') {
-        out.push({ topic: topics.groupChanges, key: groupKey(o.value.project_id, o.value.group_type, o.value.group_value), value: codecs.groupChange.encode(o.value), headers: codecs.groupChange.headers() });
+        out.push({ topic: topics.groupChanges, key: groupKey(o.value.project_id, o.value.group_type, o.value.group_value), value: codecs.groupChange.encode(o.value), headers: GROUP_CHANGE_HEADERS });
       } else if (o.kind === 'dlq') {
         letters.push(this.deadLetter(batch, msg, o.reason, o.error));
       }
