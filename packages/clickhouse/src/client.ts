@@ -40,6 +40,33 @@ export const PINNED_SETTINGS: ClickHouseSettings = {
 
 const embedded = new Map<string, { client: ClickHouseClient; refs: number }>();
 
+type ChdbConnection = ReturnType<typeof import('chdb/connection').createChdbConnection>;
+
+/**
+ * chDB turns a client's settings into `SET ...;` statements prepended to EVERY statement, and a multi-statement
+ * text is lexed whole: an INSERT with a 20 MB inline body then costs more in that lexer than in the engine's
+ * parser. Settings persist in a chDB session, so the pinned ones are set once when it opens and every call waits
+ * for that. (Per-call clickhouse_settings still become SETs on chDB, and stay set for the session afterwards.)
+ */
+function pinnedOnce(connection: ChdbConnection): ChdbConnection {
+  const assignments = Object.entries(PINNED_SETTINGS).map(([k, v]) => `${k} = ${typeof v === 'string' ? `'${v}'` : Number(v)}`);
+  const pinned = connection.command({ query: `SET ${assignments.join(', ')}` } as never);
+  pinned.catch(() => undefined); // surfaced by the first call that awaits it
+  const gated = new Set(['query', 'exec', 'command', 'insert']);
+  return new Proxy(connection, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (!gated.has(prop as string)) return fn.bind(target);
+      return async (...args: unknown[]) => {
+        await pinned;
+        return fn.apply(target, args);
+      };
+    },
+  });
+}
+
 export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
   if (!IDENT.test(opts.database)) throw new Error(`invalid ClickHouse database name: ${opts.database}`);
   const table = (name: string) => {
@@ -73,7 +100,7 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
     mkdirSync(path, { recursive: true });
     // required lazily: the server mode never loads the embedded engine
     const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
-    const client = createClient({ connection: createChdbConnection({ path }), clickhouse_settings: PINNED_SETTINGS } as never);
+    const client = createClient({ connection: pinnedOnce(createChdbConnection({ path })) } as never);
     entry = { client, refs: 0 };
     embedded.set(path, entry);
     opts.logger.info({ path }, 'chdb_opened');
