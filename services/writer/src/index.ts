@@ -1,17 +1,75 @@
-// writer: not built yet; serves its health endpoints until its own issue lands.
+// writer: enriched events and group changes from Kafka into ClickHouse (see pipeline.ts for the guarantees).
+import { join } from 'node:path';
+import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
+import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
+import { createKafka, ensureTopics, type Kafka } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { WriterConfig } from './config';
+import { WriterPipeline } from './pipeline';
 
 export * from './config';
+export { WriterPipeline } from './pipeline';
 
 export interface WriterDeps {
   config: WriterConfig;
   logger: Logger;
+  /** a shared ClickHouse handle (local mode: one chDB per process); its owner migrates and closes it */
+  ch?: ClickHouse;
+  kafka?: Kafka;
+}
+
+/** The ClickHouse handle the configuration describes (a server with CLICKHOUSE_URL, else chDB). */
+export function clickhouseFromConfig(config: WriterConfig, logger: Logger): ClickHouse {
+  return createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    chdbPath: config.CHDB_PATH ?? join(config.GROUPSCOPE_DATA_DIR, 'chdb'),
+    logger,
+  });
 }
 
 export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop(): Promise<void> }> {
-  const app = createApp({ service: 'writer', logger: deps.logger, ready: {} });
-  const http = await listen(app, deps.config.WRITER_PORT, deps.config.HTTP_HOST, deps.logger);
-  return { url: http.url, stop: () => http.close() };
+  const { config, logger } = deps;
+  const ownsCh = !deps.ch;
+  const ch = deps.ch ?? clickhouseFromConfig(config, logger);
+  try {
+    if (ownsCh) await migrate(ch, logger);
+    const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-writer`, logger });
+    const topics = topicNames(config.TOPIC_PREFIX);
+    await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+    const pipeline = new WriterPipeline({
+      ch,
+      kafka,
+      topics,
+      groupId: config.WRITER_GROUP_ID ?? `${config.TOPIC_PREFIX}writer`,
+      logger,
+      batchRows: config.WRITER_BATCH_ROWS,
+      batchMs: config.WRITER_BATCH_MS,
+      retryMaxMs: config.WRITER_RETRY_MAX_MS,
+      sessionTimeout: config.WRITER_SESSION_TIMEOUT_MS,
+      crashAfterInserts: config.GROUPSCOPE_TEST_CRASH_AFTER_INSERTS,
+    });
+    await pipeline.start();
+    const app = createApp({
+      service: 'writer',
+      logger,
+      ready: { clickhouse: () => ch.ping(), kafka: async () => pipeline.running() },
+    });
+    const http = await listen(app, config.WRITER_PORT, config.HTTP_HOST, logger);
+    logger.info({ group: config.WRITER_GROUP_ID ?? `${config.TOPIC_PREFIX}writer`, batch_rows: config.WRITER_BATCH_ROWS, batch_ms: config.WRITER_BATCH_MS }, 'writer_started');
+    return {
+      url: http.url,
+      async stop() {
+        await http.close();
+        await pipeline.stop();
+        if (ownsCh) await ch.close();
+      },
+    };
+  } catch (err) {
+    if (ownsCh) await ch.close().catch(() => undefined);
+    throw err;
+  }
 }

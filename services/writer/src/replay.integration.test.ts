@@ -1,0 +1,102 @@
+// Kill -9 between the insert and the commit: the writer runs as a child process (its own chDB folder) with a
+// test-only hook that SIGKILLs it right after ClickHouse acknowledged an INSERT, before offsets are committed.
+// The next writer replays the same records; the tables must still hold each row exactly once.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withAdmin } from '@groupscope/kafka';
+import { testKafka, uniqueName, waitFor, type TestKafka } from '@groupscope/testing';
+import { InputProducer, changeMessage, committedOffsets, enrichedEvent, eventMessage, groupChange } from './test-helpers';
+
+const root = join(__dirname, '..', '..', '..');
+
+interface Run {
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function run(script: string, env: Record<string, string>): Run {
+  const base = { ...process.env };
+  delete base.CLICKHOUSE_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return {
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    output: () => out,
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+let t: TestKafka;
+let dataDir: string;
+
+beforeAll(async () => {
+  t = testKafka();
+  await t.ensureTopics(2);
+  dataDir = mkdtempSync(join(tmpdir(), 'gs-writer-replay-'));
+});
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('a writer killed between insert and commit leaves no duplicate after the replay', async () => {
+  const groupId = uniqueName('writer');
+  const env = {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+    TOPIC_PREFIX: t.prefix,
+    KAFKA_PARTITIONS: '2',
+    CHDB_PATH: join(dataDir, 'chdb'),
+    CLICKHOUSE_DATABASE: 'gs_replay',
+    WRITER_GROUP_ID: groupId,
+    WRITER_PORT: '0',
+    WRITER_BATCH_MS: '300',
+    WRITER_SESSION_TIMEOUT_MS: '6000',
+    LOG_LEVEL: 'info',
+  };
+  const input = new InputProducer(t.kafka, t.topics);
+  await input.connect();
+  await input.send('enriched', Array.from({ length: 300 }, (_, i) => eventMessage(enrichedEvent(i))));
+  await input.send('groupChanges', Array.from({ length: 40 }, (_, i) => changeMessage(groupChange(i))));
+  await input.disconnect();
+
+  // 1: dies right after its first acknowledged INSERT (events), before event_groups and before any commit
+  const first = run('main.ts', { ...env, GROUPSCOPE_TEST_CRASH_AFTER_INSERTS: '1' });
+  expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(first.output()).toContain('test_crash_after_insert');
+  const none = await committedOffsets(t.kafka, groupId, t.topics.enriched);
+  expect([...none.values()].every((o) => o < 0)).toBe(true);
+
+  // 2: replays, skips what 1 wrote, dies after its second INSERT
+  const second = run('main.ts', { ...env, GROUPSCOPE_TEST_CRASH_AFTER_INSERTS: '2' });
+  expect(await second.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(second.output()).toContain('test_crash_after_insert');
+
+  // 3: replays again and finishes; stop it once everything is committed
+  const third = run('main.ts', env);
+  const caughtUp = async (topic: string) => {
+    const committed = await committedOffsets(t.kafka, groupId, topic);
+    const ends = await withAdmin(t.kafka, (a) => a.fetchTopicOffsets(topic));
+    return ends.every((e) => committed.get(e.partition) === Number(e.high));
+  };
+  await waitFor(async () => (await caughtUp(t.topics.enriched)) && (await caughtUp(t.topics.groupChanges)), {
+    timeoutMs: 90000,
+    message: `writer 3 catching up; output so far:\n${third.output().slice(-2000)}`,
+  });
+  expect(third.output()).toContain('replayed_rows_skipped');
+  third.kill('SIGTERM');
+  expect(await third.exited).toEqual({ code: 0, signal: null });
+
+  const counter = run('test-count-rows.ts', env);
+  expect((await counter.exited).code).toBe(0);
+  const counts = JSON.parse(counter.output().trim().split('\n').at(-1)!) as Record<string, { rows: number; distinct: number }>;
+  expect(counts).toEqual({
+    events: { rows: 300, distinct: 300 },
+    event_groups: { rows: 600, distinct: 600 },
+    groups: { rows: 40, distinct: 40 },
+    group_property_history: { rows: 80, distinct: 80 },
+  });
+}, 180000);

@@ -1,0 +1,242 @@
+import type { EnrichedEvent, GroupChange } from '@groupscope/events';
+import { COLUMNS, changeRows, eventRows, groupLine, monthOf, propertyBag, type Row } from './rows';
+import { chunks } from './pipeline';
+
+const T = Date.UTC(2026, 10, 3, 10, 0, 0, 123);
+
+function event(over: Partial<EnrichedEvent> = {}): EnrichedEvent {
+  return {
+    project_id: 7,
+    uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
+    receive_time: T + 5,
+    event_time: T,
+    event_type: 'Invoice Sent',
+    user_id: 'alice',
+    device_id: null,
+    insert_id: 'ins-1',
+    session_id: 1700000000000,
+    event_id: null,
+    event_properties: '{"amount":120,"paid":true,"tags":["a","b"],"meta":{"x":1},"note":"hi","gone":null}',
+    user_properties: '{"role":"admin"}',
+    groups: { company: ['acme', 'acme', 'globex'], org: [] },
+    group_properties: [
+      { group_type: 'company', group_value: 'acme', properties: '{"plan":"enterprise","seats":40}' },
+      { group_type: 'company', group_value: 'globex', properties: '{}' },
+    ],
+    context: { platform: 'Web', country: 'FR' },
+    revenue: 9.5,
+    price: null,
+    quantity: 3,
+    location_lat: null,
+    location_lng: Number.NaN,
+    extra: '{"library":"x"}',
+    ...over,
+  };
+}
+
+/** A JSONCompactEachRow line back into {column: value}. */
+function parse(table: keyof typeof COLUMNS, line: string): Record<string, unknown> {
+  expect(line.endsWith('\n')).toBe(true);
+  const values = JSON.parse(line) as unknown[];
+  expect(values).toHaveLength(COLUMNS[table].length);
+  return Object.fromEntries(COLUMNS[table].map((c, i) => [c, values[i]]));
+}
+
+describe('propertyBag', () => {
+  it.each([
+    ['{"s":"x","n":1.5,"b":false,"a":[1,"2"],"o":{"k":"v"},"z":null}', { s: 'x', n: '1.5', b: 'false', a: '[1,"2"]', o: '{"k":"v"}' }],
+    ['{}', {}],
+    ['{"":"empty key","ü":"ünï"}', { '': 'empty key', ü: 'ünï' }],
+  ])('maps %s', (json, bag) => {
+    expect(propertyBag(json, 'p')).toEqual(bag);
+  });
+
+  it.each(['[1,2]', 'null', '"text"', '12', '{not json'])('rejects %s', (json) => {
+    expect(() => propertyBag(json, 'p')).toThrow(/p is not/);
+  });
+});
+
+describe('monthOf', () => {
+  it.each([
+    [Date.UTC(2026, 0, 1), 202601],
+    [Date.UTC(2026, 0, 31, 23, 59, 59, 999), 202601],
+    [Date.UTC(2026, 1, 1), 202602],
+    [0, 197001],
+  ])('%p -> %p', (ms, m) => expect(monthOf(ms)).toBe(m));
+});
+
+describe('eventRows', () => {
+  it('maps an enriched event to its events row', () => {
+    const out = eventRows(event(), 3, 42);
+    if (out.kind !== 'ok') throw new Error(out.error);
+    expect(out.value.events.offset).toBe(42);
+    expect(out.value.events.month).toBe(202611);
+    expect(parse('events', out.value.events.line)).toEqual({
+      project_id: 7,
+      event_time: T,
+      event_type: 'Invoice Sent',
+      uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
+      user_id: 'alice',
+      device_id: '',
+      insert_id: 'ins-1',
+      session_id: 1700000000000,
+      event_id: -1,
+      event_properties: { amount: '120', paid: 'true', tags: '["a","b"]', meta: '{"x":1}', note: 'hi' },
+      user_properties: { role: 'admin' },
+      groups: { company: ['acme', 'globex'] },
+      group_properties: JSON.stringify({ company: { acme: { plan: 'enterprise', seats: 40 }, globex: {} } }),
+      context: { platform: 'Web', country: 'FR' },
+      revenue: 9.5,
+      price: null,
+      quantity: 3,
+      location_lat: null,
+      location_lng: null,
+      extra: '{"library":"x"}',
+      receive_time: T + 5,
+      kafka_partition: 3,
+      kafka_offset: 42,
+    });
+  });
+
+  it('makes one event_groups row per distinct group value, with that group snapshot', () => {
+    const out = eventRows(event(), 3, 42);
+    if (out.kind !== 'ok') throw new Error(out.error);
+    const rows = out.value.eventGroups.map((r) => parse('event_groups', r.line));
+    expect(rows.map((r) => [r.group_type, r.group_value, r.group_properties])).toEqual([
+      ['company', 'acme', { plan: 'enterprise', seats: '40' }],
+      ['company', 'globex', {}],
+    ]);
+    expect(rows[0]).toMatchObject({
+      project_id: 7,
+      event_time: T,
+      event_type: 'Invoice Sent',
+      user_id: 'alice',
+      session_id: 1700000000000,
+      event_properties: { amount: '120', paid: 'true', tags: '["a","b"]', meta: '{"x":1}', note: 'hi' },
+      groups: { company: ['acme', 'globex'] },
+      all_group_properties: JSON.stringify({ company: { acme: { plan: 'enterprise', seats: 40 }, globex: {} } }),
+      revenue: 9.5,
+      receive_time: T + 5,
+      kafka_partition: 3,
+      kafka_offset: 42,
+    });
+    expect(out.value.eventGroups.every((r) => r.offset === 42 && r.month === 202611)).toBe(true);
+  });
+
+  it('gives a group without a snapshot an empty bag, and an event without groups no event_groups row', () => {
+    const a = eventRows(event({ groups: { team: ['t1'] }, group_properties: [] }), 0, 1);
+    if (a.kind !== 'ok') throw new Error(a.error);
+    expect(parse('event_groups', a.value.eventGroups[0]!.line)).toMatchObject({ group_type: 'team', group_value: 't1', group_properties: {} });
+    const b = eventRows(event({ groups: {}, group_properties: [] }), 0, 1);
+    if (b.kind !== 'ok') throw new Error(b.error);
+    expect(b.value.eventGroups).toEqual([]);
+    expect(parse('events', b.value.events.line)).toMatchObject({ groups: {}, group_properties: '{}' });
+  });
+
+  it('keeps hostile text as data', () => {
+    const hostile = "x'); DROP TABLE events; --\\ \"q\" \n\t ünïcødé \u2028";
+    const out = eventRows(event({ event_type: hostile, user_id: hostile, event_properties: JSON.stringify({ [hostile]: hostile }) }), 0, 1);
+    if (out.kind !== 'ok') throw new Error(out.error);
+    expect(out.value.events.line.split('\n')).toHaveLength(2); // one line: newlines are escaped
+    expect(parse('events', out.value.events.line)).toMatchObject({ event_type: hostile, user_id: hostile, event_properties: { [hostile]: hostile } });
+  });
+
+  it.each<[string, Partial<EnrichedEvent>, RegExp]>([
+    ['bad uuid', { uuid: 'not-a-uuid' }, /uuid/],
+    ['negative time', { event_time: -1 }, /event_time/],
+    ['time beyond 2200', { event_time: Date.UTC(2200, 0, 1) }, /event_time/],
+    ['fractional time', { event_time: 1.5 }, /event_time/],
+    ['bad receive time', { receive_time: Number.MAX_SAFE_INTEGER }, /receive_time/],
+    ['negative project', { project_id: -3 }, /project_id/],
+    ['event_properties not JSON', { event_properties: '{' }, /event_properties is not JSON/],
+    ['user_properties a list', { user_properties: '[1]' }, /user_properties is not a JSON object/],
+    ['snapshot not JSON', { group_properties: [{ group_type: 'c', group_value: 'v', properties: 'x' }] }, /snapshot/],
+  ])('rejects %s', (_name, over, error) => {
+    const out = eventRows(event(over), 0, 1);
+    expect(out.kind).toBe('invalid');
+    if (out.kind === 'invalid') expect(out.error).toMatch(error);
+  });
+});
+
+describe('changeRows', () => {
+  const change = (over: Partial<GroupChange> = {}): GroupChange => ({
+    project_id: 7,
+    group_type: 'company',
+    group_value: 'acme',
+    event_time: T,
+    receive_time: T + 9,
+    properties: '{"plan":"enterprise","seats":40,"tags":["x"]}',
+    changed: ['plan', 'seats', 'tags'],
+    removed: ['region'],
+    source_uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
+    ...over,
+  });
+
+  it('maps a change to the current row (first_identified filled in later) and one history row per property', () => {
+    const out = changeRows(change(), 1, 99);
+    if (out.kind !== 'ok') throw new Error(out.error);
+    const g = out.value.group;
+    expect(g).toMatchObject({ offset: 99, updatedAt: T, key: { project_id: 7, group_type: 'company', group_value: 'acme' } });
+    expect(parse('groups', groupLine(g, T - 1000))).toEqual({
+      project_id: 7,
+      group_type: 'company',
+      group_value: 'acme',
+      properties: { plan: 'enterprise', seats: '40', tags: '["x"]' },
+      properties_json: '{"plan":"enterprise","seats":40,"tags":["x"]}',
+      updated_at: T,
+      first_identified: T - 1000,
+      kafka_partition: 1,
+      kafka_offset: 99,
+    });
+    const history = out.value.history.map((r: Row) => parse('group_property_history', r.line));
+    expect(history.map((h) => [h.property, h.value, h.removed])).toEqual([
+      ['plan', 'enterprise', 0],
+      ['seats', '40', 0],
+      ['tags', '["x"]', 0],
+      ['region', '', 1],
+    ]);
+    expect(history[0]).toEqual({
+      project_id: 7, group_type: 'company', property: 'plan', value: 'enterprise', group_value: 'acme',
+      event_time: T, removed: 0, receive_time: T + 9, kafka_partition: 1, kafka_offset: 99,
+    });
+    expect(out.value.history.every((r) => r.offset === 99 && r.month === 0)).toBe(true);
+  });
+
+  it('writes a first identify without properties as a current row and no history', () => {
+    const out = changeRows(change({ properties: '{}', changed: [], removed: [] }), 0, 1);
+    if (out.kind !== 'ok') throw new Error(out.error);
+    expect(out.value.history).toEqual([]);
+  });
+
+  it.each<[string, Partial<GroupChange>]>([
+    ['properties not JSON', { properties: 'nope' }],
+    ['properties a list', { properties: '[]' }],
+    ['bad time', { event_time: -5 }],
+  ])('rejects %s', (_name, over) => {
+    expect(changeRows(change(over), 0, 1).kind).toBe('invalid');
+  });
+});
+
+describe('chunks', () => {
+  const row = (partition: number, offset: number, month = 202611, size = 10) => ({ partition, offset, month, line: 'x'.repeat(size) });
+
+  it('keeps everything in one insert when small', () => {
+    const rows = [row(0, 1), row(0, 1), row(0, 2), row(1, 1)];
+    expect(chunks(rows)).toEqual([rows]);
+  });
+
+  it('splits by months without separating the rows of one record', () => {
+    const rows = Array.from({ length: 120 }, (_, i) => row(0, Math.floor(i / 2), 200001 + i));
+    const out = chunks(rows);
+    expect(out.length).toBeGreaterThan(1);
+    for (const c of out) expect(new Set(c.map((r) => r.month)).size).toBeLessThanOrEqual(51);
+    expect(out.flat()).toEqual(rows);
+    for (let i = 1; i < out.length; i++) expect(out[i]![0]!.offset).not.toBe(out[i - 1]!.at(-1)!.offset);
+  });
+
+  it('splits by rows at record boundaries', () => {
+    const rows = Array.from({ length: 450_001 }, (_, i) => row(0, i, 202611, 1));
+    const out = chunks(rows);
+    expect(out.map((c) => c.length)).toEqual([200_000, 200_000, 50_001]);
+  });
+});

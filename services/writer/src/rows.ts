@@ -1,0 +1,242 @@
+// Pure mapping from Kafka records to ClickHouse rows, encoded as JSONCompactEachRow lines (the cheapest text
+// format for both JSON.stringify and ClickHouse's parser). No I/O; unit tested in rows.test.ts.
+import type { EnrichedEvent, GroupChange } from '@groupscope/events';
+
+/** One encoded row and what the idempotency filter needs to know about it. */
+export interface Row {
+  /** Kafka offset of the record the row came from (every row of one record shares it) */
+  offset: number;
+  /** toYYYYMM(event_time) for tables partitioned by month, 0 for the others */
+  month: number;
+  /** a JSONCompactEachRow line, ending in '\n' */
+  line: string;
+}
+
+/** A groups row waits for first_identified, which comes from ClickHouse when the batch is written. */
+export interface GroupRow {
+  offset: number;
+  key: GroupKey;
+  updatedAt: number;
+  /** the line's text up to first_identified, and the rest after it */
+  head: string;
+  tail: string;
+}
+
+export interface GroupKey {
+  project_id: number;
+  group_type: string;
+  group_value: string;
+}
+
+export type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'invalid'; error: string };
+
+/** Column lists, in the order the lines are encoded. user_key is computed by ClickHouse. */
+export const COLUMNS = {
+  events: [
+    'project_id', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id', 'session_id', 'event_id',
+    'event_properties', 'user_properties', 'groups', 'group_properties', 'context', 'revenue', 'price', 'quantity',
+    'location_lat', 'location_lng', 'extra', 'receive_time', 'kafka_partition', 'kafka_offset',
+  ],
+  event_groups: [
+    'project_id', 'group_type', 'group_value', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id',
+    'session_id', 'event_properties', 'user_properties', 'group_properties', 'groups', 'all_group_properties', 'context',
+    'revenue', 'receive_time', 'kafka_partition', 'kafka_offset',
+  ],
+  groups: [
+    'project_id', 'group_type', 'group_value', 'properties', 'properties_json', 'updated_at', 'first_identified',
+    'kafka_partition', 'kafka_offset',
+  ],
+  group_property_history: [
+    'project_id', 'group_type', 'property', 'value', 'group_value', 'event_time', 'removed', 'receive_time',
+    'kafka_partition', 'kafka_offset',
+  ],
+} as const;
+
+export type TableName = keyof typeof COLUMNS;
+
+/** DateTime64(3) holds 1900..2299; the writer accepts 1970-01-01 up to (not including) 2200-01-01. */
+export const MAX_TIME_MS = Date.UTC(2200, 0, 1);
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const UINT32_MAX = 0xffffffff;
+
+export class InvalidRecord extends Error {}
+
+/** toYYYYMM of a UTC millisecond time, as ClickHouse computes it for DateTime64(3, 'UTC'). */
+export function monthOf(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
+}
+
+/**
+ * A JSON object's top-level keys as a Map(String, String): strings as they are, numbers, booleans, lists and
+ * objects as their JSON text; null values are left out (an unset property).
+ */
+export function propertyBag(json: string, what: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new InvalidRecord(`${what} is not JSON`);
+  }
+  return bagOf(parsed, what);
+}
+
+export function bagOf(parsed: unknown, what: string): Record<string, string> {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRecord(`${what} is not a JSON object`);
+  const bag: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (v === null || v === undefined) continue;
+    bag[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return bag;
+}
+
+/** A property's value as history stores it: the text a Map(String, String) bag would hold. */
+function valueText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function checkTime(ms: number, what: string): void {
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms >= MAX_TIME_MS) throw new InvalidRecord(`${what} out of range`);
+}
+
+function checkProject(id: number): void {
+  if (!Number.isInteger(id) || id < 0 || id > UINT32_MAX) throw new InvalidRecord('project_id out of range');
+}
+
+const str = JSON.stringify;
+const num = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'null' : String(n));
+const int64 = (n: number | null, dflt: number): string => (n === null || !Number.isSafeInteger(n) ? String(dflt) : String(n));
+
+/** Groups with empty and repeated values removed, types in a stable order. */
+function cleanGroups(groups: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const type of Object.keys(groups)) {
+    const values = [...new Set(groups[type] ?? [])];
+    if (values.length > 0) out[type] = values;
+  }
+  return out;
+}
+
+export interface EventRows {
+  events: Row;
+  eventGroups: Row[];
+}
+
+/** EnrichedEvent -> one `events` row and one `event_groups` row per (group type, value) it is attributed to. */
+export function eventRows(e: EnrichedEvent, partition: number, offset: number): Outcome<EventRows> {
+  try {
+    return { kind: 'ok', value: eventRowsOrThrow(e, partition, offset) };
+  } catch (err) {
+    if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
+    throw err;
+  }
+}
+
+function eventRowsOrThrow(e: EnrichedEvent, partition: number, offset: number): EventRows {
+  checkProject(e.project_id);
+  checkTime(e.event_time, 'event_time');
+  checkTime(e.receive_time, 'receive_time');
+  if (!UUID_RE.test(e.uuid)) throw new InvalidRecord('uuid is not a UUID');
+  const eventProps = str(propertyBag(e.event_properties, 'event_properties'));
+  const userProps = str(propertyBag(e.user_properties, 'user_properties'));
+  const groups = cleanGroups(e.groups);
+  const groupsText = str(groups);
+  // {type: {value: {props}}} as stamped at ingest; each group's own bag goes with its event_groups row
+  const snapshots: Record<string, Record<string, unknown>> = {};
+  const bags = new Map<string, string>();
+  for (const s of e.group_properties) {
+    let props: unknown;
+    try {
+      props = JSON.parse(s.properties);
+    } catch {
+      throw new InvalidRecord('group_properties snapshot is not JSON');
+    }
+    const bag = bagOf(props, 'group_properties snapshot');
+    (snapshots[s.group_type] ??= {})[s.group_value] = props;
+    bags.set(`${s.group_type}\u0000${s.group_value}`, str(bag));
+  }
+  const allGroupProps = str(str(snapshots));
+  const context = str(e.context);
+  const month = monthOf(e.event_time);
+  const common = {
+    time: String(e.event_time),
+    type: str(e.event_type),
+    ids: `${str(e.uuid)},${str(e.user_id ?? '')},${str(e.device_id ?? '')},${str(e.insert_id ?? '')},${int64(e.session_id, -1)}`,
+    tail: `${String(e.receive_time)},${partition},${offset}]\n`,
+  };
+  const events: Row = {
+    offset,
+    month,
+    line:
+      `[${e.project_id},${common.time},${common.type},${common.ids},${int64(e.event_id, -1)},${eventProps},${userProps},` +
+      `${groupsText},${allGroupProps},${context},${num(e.revenue)},${num(e.price)},${num(e.quantity)},` +
+      `${num(e.location_lat)},${num(e.location_lng)},${str(e.extra ?? '{}')},${common.tail}`,
+  };
+  const eventGroups: Row[] = [];
+  const middle = `${common.time},${common.type},${common.ids},${eventProps},${userProps},`;
+  const after = `${groupsText},${allGroupProps},${context},${num(e.revenue)},${common.tail}`;
+  for (const [type, values] of Object.entries(groups)) {
+    const typeText = str(type);
+    for (const value of values) {
+      const bag = bags.get(`${type}\u0000${value}`) ?? '{}';
+      eventGroups.push({ offset, month, line: `[${e.project_id},${typeText},${str(value)},${middle}${bag},${after}` });
+    }
+  }
+  return { events, eventGroups };
+}
+
+export interface ChangeRows {
+  group: GroupRow;
+  history: Row[];
+}
+
+/** GroupChange -> the group's current row and one history row per property it changed or removed. */
+export function changeRows(c: GroupChange, partition: number, offset: number): Outcome<ChangeRows> {
+  try {
+    return { kind: 'ok', value: changeRowsOrThrow(c, partition, offset) };
+  } catch (err) {
+    if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
+    throw err;
+  }
+}
+
+function changeRowsOrThrow(c: GroupChange, partition: number, offset: number): ChangeRows {
+  checkProject(c.project_id);
+  checkTime(c.event_time, 'event_time');
+  checkTime(c.receive_time, 'receive_time');
+  let props: unknown;
+  try {
+    props = JSON.parse(c.properties);
+  } catch {
+    throw new InvalidRecord('properties is not JSON');
+  }
+  const bag = bagOf(props, 'properties');
+  const current = props as Record<string, unknown>;
+  const key = { project_id: c.project_id, group_type: c.group_type, group_value: c.group_value };
+  const lead = `[${c.project_id},${str(c.group_type)},`;
+  const tail = `${partition},${offset}]\n`;
+  const group: GroupRow = {
+    offset,
+    key,
+    updatedAt: c.event_time,
+    head: `${lead}${str(c.group_value)},${str(bag)},${str(c.properties)},${c.event_time},`,
+    tail: `,${tail}`,
+  };
+  const history: Row[] = [];
+  const at = `${str(c.group_value)},${c.event_time},`;
+  for (const name of new Set(c.changed)) {
+    if (current[name] === null || current[name] === undefined) continue; // listed as changed but absent: a removal below
+    history.push({ offset, month: 0, line: `${lead}${str(name)},${str(valueText(current[name]))},${at}0,${c.receive_time},${tail}` });
+  }
+  for (const name of new Set([...c.removed, ...c.changed.filter((n) => current[n] === null || current[n] === undefined)])) {
+    history.push({ offset, month: 0, line: `${lead}${str(name)},"",${at}1,${c.receive_time},${tail}` });
+  }
+  return { group, history };
+}
+
+/** The groups line once first_identified is known. */
+export function groupLine(g: GroupRow, firstIdentified: number): string {
+  return `${g.head}${firstIdentified}${g.tail}`;
+}
