@@ -6,11 +6,12 @@ import { createApp, express, listen } from '@groupscope/http';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry, type NewKeys } from '@groupscope/projects';
 import { sql, param, type ClickHouse } from '@groupscope/clickhouse';
-import { registerAccountRoutes, type AccountRoutesDeps } from './index';
+import { registerAccountRoutes, type AccountFeatures, type AccountRoutesDeps } from './index';
 
 export interface TestService {
   url: string;
   registry: ProjectRegistry;
+  features: AccountFeatures;
   /** GET/POST/DELETE with a project's Basic auth */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test replies are checked with expect()
   call(keys: NewKeys, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Headers }>;
@@ -48,6 +49,7 @@ export async function startTestService(ch: ClickHouse, extra: Partial<AccountRou
   return {
     url: http.url,
     registry,
+    features,
     projects,
     async call(keys, method, path, body, headers = {}) {
       const auth = 'Basic ' + Buffer.from(`${keys.api_key}:${keys.secret_key}`).toString('base64');
