@@ -10,6 +10,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   maxWorkers: 2,
+  // a global option (jest ignores it inside projects): integration and e2e tests wait on real Kafka and ClickHouse
+  testTimeout: 120000,
   projects: [
     {
       ...common,
@@ -22,14 +24,12 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,services,deploy}/**/*.integration.test.ts'],
       testPathIgnorePatterns: ignore,
-      testTimeout: 120000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e.test.ts'],
       testPathIgnorePatterns: ignore,
-      testTimeout: 240000,
     },
   ],
 };

@@ -55,7 +55,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: Ensur
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
-      await admin.createTopics({
+      await retryTransient(() => admin.createTopics({
         waitForLeaders: true,
         topics: missing.map(
           (s): ITopicConfig => ({
@@ -69,6 +69,11 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: Ensur
             ],
           }),
         ),
+      }));
+      // a new topic's partitions may not be served yet right after creation: wait until each has a leader
+      await retryTransient(async () => {
+        const m = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.name) });
+        if (m.topics.some((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))) throw new TransientTopicError('leaders not elected yet');
       });
     }
     const meta = await admin.fetchTopicMetadata({ topics: specs.filter((s) => s.coPartitioned).map((s) => s.name) });
@@ -80,6 +85,23 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: Ensur
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+class TransientTopicError extends Error {}
+
+const TRANSIENT = /not host this topic-partition|leader not available|not available|NOT_CONTROLLER|coordinator|timed? ?out/i;
+
+/** Retries an admin call on the broker's transient answers just after topic creation (up to ~15 s). */
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = err instanceof TransientTopicError || TRANSIENT.test(String((err as Error).message));
+      if (!transient || attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 
