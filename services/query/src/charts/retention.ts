@@ -1,0 +1,172 @@
+// GET /api/2/retention: of the units that did the start event (cohort = the interval of their first one in the
+// range, or of their first event ever for `_new`), how many did the return event N intervals later (n-day) or
+// N or more intervals later (rm=rolling, "unbounded"). Intervals are calendar days, weeks or months in the
+// project's time zone; returns are counted within the chart's range.
+import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
+import type { Project } from '@groupscope/projects';
+import {
+  parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments, single, type EventDef, type PropRef,
+} from '../definitions';
+import { badRequest } from '../errors';
+import { andAll, conditionSql, keyOf } from '../sql/conditions';
+import { conditionsSql, type CompiledCondition } from '../sql/segments';
+import { fromWhere, localDateExpr, unitExpr, withClause, type Source } from '../sql/source';
+import { addBuckets, bucketEndUtc, chDateTime, parseRange, xValues, type Interval } from '../time';
+import { buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits } from './common';
+import { eventCondition } from './segmentation';
+
+type RetentionInterval = Exclude<Interval, 'hour'>;
+const INTERVALS: Record<string, RetentionInterval> = { '1': 'day', '7': 'week', '30': 'month' };
+
+export interface RetentionPlan extends CommonPlan {
+  /** null: `_new` (first event ever) */
+  start: EventDef | null;
+  ret: EventDef;
+  interval: RetentionInterval;
+  rolling: boolean;
+  groupBy: PropRef[];
+  limit: number;
+  source: Source;
+}
+
+function parseSpecialOrDef(param: string, raw: unknown, specials: string[]): EventDef | string {
+  const s = single(param, raw);
+  if (s === undefined || s === '') throw badRequest(param, `${param} is required`, 'missing_parameter');
+  if (specials.includes(s)) return s;
+  return parseEventDef(param, s);
+}
+
+export function parseRetention(query: Query, project: Project, limits: QueryLimits): RetentionPlan {
+  const se = parseSpecialOrDef('se', query.se, ['_new', '_active']);
+  const re = parseSpecialOrDef('re', query.re, ['_all', '_active']);
+  const start = se === '_new' ? null : typeof se === 'string' ? { eventType: '_active', filters: [], groupBy: [], param: 'se' } : se;
+  const ret = typeof re === 'string' ? { eventType: '_active', filters: [], groupBy: [], param: 're' } : re;
+  const iRaw = single('i', query.i);
+  const interval = iRaw === undefined || iRaw === '' ? 'day' : INTERVALS[iRaw];
+  if (!interval) throw badRequest('i', `i must be one of ${Object.keys(INTERVALS).join(', ')}`);
+  const rm = single('rm', query.rm);
+  if (rm !== undefined && rm !== '' && rm !== 'rolling') throw badRequest('rm', 'rm must be absent (n-day) or "rolling" (unbounded)', 'unsupported');
+  const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits);
+  const countGroup = parseCountGroup(single('countGroup', query.countGroup));
+  const gpMode = parseGpMode(single('gpMode', query.gpMode));
+  const segments = parseSegments('s', single('s', query.s));
+  const g = parseG(single('g', query.g));
+  const groupBy = g ? [g] : (start?.groupBy ?? []);
+  const limit = parseLimit(single('limit', query.limit), 100, limits.maxGroupByLimit);
+  const source = chooseSource(countGroup, groupBy.map((p) => ({ prop: p, param: g ? 'g' : 'se' })), false);
+  return { start, ret, interval, rolling: rm === 'rolling', groupBy, limit, source, range, countGroup, gpMode, segments };
+}
+
+function intervalsBetween(interval: RetentionInterval, from: Sql, to: Sql): Sql {
+  switch (interval) {
+    case 'day':
+      return sql`dateDiff('day', ${from}, ${to})`;
+    case 'week':
+      return sql`intDiv(dateDiff('day', ${from}, ${to}), 7)`;
+    case 'month':
+      return sql`dateDiff('month', ${from}, ${to})`;
+  }
+}
+
+/** Rows (keys..., cohort = its bucket, n, cnt): n = 0 is the cohort's size. */
+export function buildRetentionQuery(plan: RetentionPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+  const ctx = buildContext(projectId, table, plan, plan.source);
+  const from = param(chDateTime(plan.range.fromMs), "DateTime64(3, 'UTC')");
+  const startCond = plan.start ? andAll([eventCondition(plan.start), ...plan.start.filters.map((f) => conditionSql(ctx, f))]) : sql`1`;
+  const retCond = andAll([eventCondition(plan.ret), ...plan.ret.filters.map((f) => conditionSql(ctx, f))]);
+  const keys = plan.groupBy.map((p, i) => sql`${keyOf(ctx, p)} AS ${trusted(`k${i}`)}`);
+  const keyNames = plan.groupBy.map((_, i) => trusted(`k${i}`));
+  // `_new` reads each unit's events from the beginning, to find its first event ever
+  const rows = sql`SELECT ${join(
+    [sql`${unitExpr(ctx)} AS u`, sql`${localDateExpr(ctx, plan.interval)} AS b`, sql`event_time AS ts`, sql`(${startCond}) AS st`, sql`((${retCond}) AND event_time >= ${from}) AS rt`, ...keys],
+    ', ',
+  )} ${fromWhere(ctx, { from: plan.start !== null })} AND ${conditionsSql(ctx, segments)} AND ((${startCond}) OR (${retCond}))`;
+  const unitKeys = keyNames.map((k) => sql`argMinIf(${k}, ts, st) AS ${k}`);
+  const perUnit = sql`SELECT ${join([sql`u`, sql`minIf(b, st) AS c`, sql`minIf(ts, st) AS first`, sql`groupUniqArrayIf(b, rt) AS rbs`, ...unitKeys], ', ')}
+    FROM (${rows}) GROUP BY u HAVING countIf(st) > 0 AND first >= ${from}`;
+  const diffs = sql`arrayFilter(x -> x >= 1, arrayMap(r -> ${intervalsBetween(plan.interval, sql`c`, sql`r`)}, rbs))`;
+  const ns = plan.rolling ? sql`range(0, toUInt64(arrayMax(arrayPushBack(${diffs}, 0))) + 1)` : sql`arrayPushFront(${diffs}, 0)`;
+  const keyCols = keyNames.map((k) => sql`${k}`);
+  const perUnitNs = sql`SELECT ${join([...keyCols, sql`toString(c) AS cohort`, sql`${ns} AS ns`], ', ')} FROM (${perUnit})`;
+  const groupCols = join([...keyCols, sql`cohort`, sql`n`], ', ');
+  if (keyNames.length === 0) {
+    return withClause(ctx, sql`SELECT ${groupCols}, count() AS cnt FROM (${perUnitNs}) ARRAY JOIN ns AS n GROUP BY ${groupCols}`);
+  }
+  const keyList = join(keyCols, ', ');
+  // keep the `limit` group-by values with the largest cohorts (rows with n = 0 hold the cohort sizes)
+  const aggregated = sql`SELECT ${groupCols}, count() AS cnt FROM (${perUnitNs}) ARRAY JOIN ns AS n GROUP BY ${groupCols}`;
+  const ranked = sql`SELECT *, sum(if(n = 0, cnt, 0)) OVER (PARTITION BY ${keyList}) AS rk FROM (${aggregated})`;
+  const positioned = sql`SELECT *, dense_rank() OVER (ORDER BY rk DESC, ${keyList}) AS pos FROM (${ranked})`;
+  return withClause(ctx, sql`SELECT * EXCEPT (rk, pos) FROM (${positioned}) WHERE pos <= ${param(plan.limit, 'UInt32')}`);
+}
+
+export interface RetentionCell {
+  count: number;
+  outof: number;
+  incomplete: boolean;
+}
+export interface RetentionSeries {
+  dates: string[];
+  values: Record<string, RetentionCell[]>;
+  combined: RetentionCell[];
+}
+export interface RetentionResult {
+  data: { series: RetentionSeries[]; seriesMeta: { segmentIndex: number; groupValue?: string }[] };
+}
+
+export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown>[], now = Date.now()): RetentionResult {
+  const dates = xValues(plan.range, plan.interval);
+  const lastBucket = dates[dates.length - 1]!;
+  const horizon = Math.min(plan.range.toMs, now);
+  const byKey = new Map<string, { keys: string[]; counts: Map<string, number>; size: number }>();
+  for (const r of rows) {
+    const keys = plan.groupBy.map((_, i) => String(r[`k${i}`] ?? ''));
+    const id = JSON.stringify(keys);
+    let s = byKey.get(id);
+    if (!s) {
+      s = { keys, counts: new Map(), size: 0 };
+      byKey.set(id, s);
+    }
+    const n = num(r.n);
+    const cnt = num(r.cnt);
+    s.counts.set(`${String(r.cohort)}|${n}`, cnt);
+    if (n === 0) s.size += cnt;
+  }
+  if (plan.groupBy.length === 0 && byKey.size === 0) byKey.set('[]', { keys: [], counts: new Map(), size: 0 });
+  const list = [...byKey.values()].sort((a, b) => b.size - a.size || label(a.keys).localeCompare(label(b.keys)));
+  const series: RetentionSeries[] = [];
+  const seriesMeta: RetentionResult['data']['seriesMeta'] = [];
+  for (const s of list) {
+    const values: Record<string, RetentionCell[]> = {};
+    const combined: { complete: RetentionCell; all: RetentionCell; anyComplete: boolean }[] = [];
+    for (const d of dates) {
+      const outof = s.counts.get(`${d}|0`) ?? 0;
+      const cells: RetentionCell[] = [];
+      for (let n = 0; addBuckets(d, n, plan.interval) <= lastBucket; n++) {
+        const incomplete = bucketEndUtc(addBuckets(d, n, plan.interval), plan.interval, plan.range.tz) > horizon;
+        const cell = { count: n === 0 ? outof : (s.counts.get(`${d}|${n}`) ?? 0), outof, incomplete };
+        cells.push(cell);
+        const c = (combined[n] ??= { complete: { count: 0, outof: 0, incomplete: false }, all: { count: 0, outof: 0, incomplete: true }, anyComplete: false });
+        c.all.count += cell.count;
+        c.all.outof += cell.outof;
+        if (!incomplete) {
+          c.anyComplete = true;
+          c.complete.count += cell.count;
+          c.complete.outof += cell.outof;
+        }
+      }
+      values[d] = cells;
+    }
+    series.push({ dates, values, combined: combined.map((c) => (c.anyComplete ? c.complete : c.all)) });
+    seriesMeta.push(plan.groupBy.length > 0 ? { segmentIndex: 0, groupValue: label(s.keys) } : { segmentIndex: 0 });
+  }
+  return { data: { series, seriesMeta } };
+}
+
+export async function retention(env: ChartEnv, query: Query): Promise<RetentionResult> {
+  const plan = parseRetention(query, env.project, env.limits);
+  const defs = [...(plan.start ? [{ ...plan.start, groupBy: [] }] : []), { ...plan.ret, groupBy: [] }];
+  const segments = await resolvePlan(env, plan, namesOf(defs, plan.segments, plan.groupBy.map((p) => ({ prop: p, param: 'g' }))));
+  const rows = await run<Record<string, unknown>>(env, buildRetentionQuery(plan, env.project.id, (n) => env.ch.table(n), segments), 'retention');
+  return shapeRetention(plan, rows);
+}

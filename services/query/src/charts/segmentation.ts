@@ -1,0 +1,216 @@
+// GET /api/2/events/segmentation: a metric per interval for one or two events, optionally split by up to two
+// group-by properties, with every interval present and the metric over the whole range beside it.
+import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
+import type { Project } from '@groupscope/projects';
+import {
+  isAnyEvent, parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments, single,
+  type EventDef, type PropRef,
+} from '../definitions';
+import { badRequest } from '../errors';
+import { andAll, conditionSql, keyOf } from '../sql/conditions';
+import { conditionsSql, type CompiledCondition } from '../sql/segments';
+import { bucketExpr, fromWhere, unitExpr, withClause, type Source } from '../sql/source';
+import { parseRange, xValues, type Interval } from '../time';
+import {
+  buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits,
+} from './common';
+
+export const METRICS = ['uniques', 'totals', 'average', 'sums', 'value_avg'] as const;
+export type Metric = (typeof METRICS)[number];
+
+const INTERVALS: Record<string, Interval> = { '1': 'day', '7': 'week', '30': 'month', '-3600000': 'hour' };
+
+export interface SeriesSpec {
+  def: EventDef;
+  groupBy: PropRef[];
+  /** sums / value_avg: the numeric event property */
+  valueProp?: PropRef;
+  source: Source;
+}
+
+export interface SegmentationPlan extends CommonPlan {
+  series: SeriesSpec[];
+  metric: Metric;
+  interval: Interval;
+  limit: number;
+}
+
+export function parseInterval(raw: unknown, allowed: Record<string, Interval> = INTERVALS): Interval {
+  const s = single('i', raw);
+  if (s === undefined || s === '') return 'day';
+  const i = allowed[s];
+  if (!i) throw badRequest('i', `i must be one of ${Object.keys(allowed).join(', ')}`);
+  return i;
+}
+
+export function parseSegmentation(query: Query, project: Project, limits: QueryLimits): SegmentationPlan {
+  if (query.e === undefined) throw badRequest('e', 'e (the event definition, JSON) is required', 'missing_parameter');
+  const m = single('m', query.m) ?? 'uniques';
+  if (!(METRICS as readonly string[]).includes(m)) throw badRequest('m', `m must be one of ${METRICS.join(', ')}`, 'unsupported');
+  const metric = m as Metric;
+  const interval = parseInterval(query.i);
+  const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits, interval);
+  const countGroup = parseCountGroup(single('countGroup', query.countGroup));
+  const gpMode = parseGpMode(single('gpMode', query.gpMode));
+  const segments = parseSegments('s', single('s', query.s));
+  const g = parseG(single('g', query.g));
+  const limit = parseLimit(single('limit', query.limit), 100, limits.maxGroupByLimit);
+  const defs = [parseEventDef('e', query.e)];
+  if (query.e2 !== undefined && query.e2 !== '') defs.push(parseEventDef('e2', query.e2));
+  const series = defs.map((def): SeriesSpec => {
+    let groupBy = def.groupBy;
+    let valueProp: PropRef | undefined;
+    if (metric === 'sums' || metric === 'value_avg') {
+      valueProp = groupBy[0];
+      if (!valueProp || valueProp.kind !== 'event') {
+        throw badRequest(def.param, `m=${metric} needs the numeric event property as ${def.param}.group_by[0] ({"type": "event", "value": "<property>"})`, 'missing_parameter');
+      }
+      groupBy = groupBy.slice(1);
+    }
+    if (groupBy.length === 0 && g) groupBy = [g];
+    const source = chooseSource(countGroup, groupBy.map((p) => ({ prop: p, param: def.param })), true);
+    return { def, groupBy, valueProp, source };
+  });
+  return { series, metric, interval, range, countGroup, gpMode, segments, limit };
+}
+
+function metricColumns(metric: Metric): Sql {
+  switch (metric) {
+    case 'uniques':
+      return sql`uniqExact(u) AS uq`;
+    case 'totals':
+      return sql`count() AS t`;
+    case 'average':
+      return sql`count() AS t, uniqExact(u) AS uq`;
+    case 'sums':
+      return sql`sum(v) AS s`;
+    case 'value_avg':
+      return sql`sum(v) AS s, count(v) AS n`;
+  }
+}
+
+/** The metric from the aggregated columns, to rank group-by values by their value over the range. */
+function rankExpr(metric: Metric): Sql {
+  switch (metric) {
+    case 'uniques':
+      return sql`uq`;
+    case 'totals':
+      return sql`t`;
+    case 'average':
+      return sql`t / uq`;
+    case 'sums':
+      return sql`s`;
+    case 'value_avg':
+      return sql`s / n`;
+  }
+}
+
+export function eventCondition(def: EventDef): Sql {
+  return isAnyEvent(def.eventType) ? sql`1` : sql`event_type = ${param(def.eventType, 'String')}`;
+}
+
+/** One query per event: rows (x, keys..., metric columns), plus per-series rows with x = '' for the whole range. */
+export function buildSegmentationQuery(
+  plan: SegmentationPlan,
+  index: number,
+  projectId: number,
+  table: (name: string) => string,
+  segments: CompiledCondition[],
+): Sql {
+  const spec = plan.series[index]!;
+  const ctx = buildContext(projectId, table, plan, spec.source);
+  const keys = spec.groupBy.map((p, i) => sql`${keyOf(ctx, p)} AS ${trusted(`k${i}`)}`);
+  const keyNames = spec.groupBy.map((_, i) => trusted(`k${i}`));
+  const value = spec.valueProp ? sql`toFloat64OrNull(${keyOf(ctx, spec.valueProp)})` : sql`CAST(NULL, 'Nullable(Float64)')`;
+  const where = andAll([eventCondition(spec.def), ...spec.def.filters.map((f) => conditionSql(ctx, f)), conditionsSql(ctx, segments)]);
+  const rows = sql`SELECT ${join([...keys, sql`${bucketExpr(ctx, plan.interval)} AS x`, sql`${unitExpr(ctx)} AS u`, sql`${value} AS v`], ', ')}
+    ${fromWhere(ctx)} AND ${where}`;
+  const cols = metricColumns(plan.metric);
+  if (keyNames.length === 0) {
+    return withClause(ctx, sql`SELECT x, ${cols} FROM (${rows}) GROUP BY GROUPING SETS ((x), ())`);
+  }
+  const keyList = join(keyNames.map((k) => sql`${k}`), ', ');
+  // one scan: aggregate every group-by value, then keep the `limit` best by their value over the range (x = '')
+  const aggregated = sql`SELECT ${keyList}, x, ${cols} FROM (${rows}) GROUP BY GROUPING SETS ((${keyList}, x), (${keyList}))`;
+  const ranked = sql`SELECT *, max(if(x = '', ${rankExpr(plan.metric)}, NULL)) OVER (PARTITION BY ${keyList}) AS rk FROM (${aggregated})`;
+  const positioned = sql`SELECT *, dense_rank() OVER (ORDER BY rk DESC, ${keyList}) AS pos FROM (${ranked})`;
+  return withClause(ctx, sql`SELECT * EXCEPT (rk, pos) FROM (${positioned}) WHERE pos <= ${param(plan.limit, 'UInt32')}`);
+}
+
+interface Row {
+  x: string;
+  uq?: number;
+  t?: number;
+  s?: number | null;
+  n?: number;
+  [k: string]: unknown;
+}
+
+function metricValue(metric: Metric, r: Row): number {
+  switch (metric) {
+    case 'uniques':
+      return num(r.uq);
+    case 'totals':
+      return num(r.t);
+    case 'average':
+      return num(r.uq) === 0 ? 0 : num(r.t) / num(r.uq);
+    case 'sums':
+      return num(r.s);
+    case 'value_avg':
+      return num(r.n) === 0 ? 0 : num(r.s) / num(r.n);
+  }
+}
+
+export interface SegmentationResult {
+  data: {
+    series: number[][];
+    seriesLabels: (number | [number, string])[];
+    seriesCollapsed: { setId: string; value: number }[][];
+    xValues: string[];
+  };
+}
+
+/** Turns each event's rows into zero-filled series, ordered by their value over the range. */
+export function shapeSegmentation(plan: SegmentationPlan, rowsPerEvent: Row[][]): SegmentationResult {
+  const xs = xValues(plan.range, plan.interval);
+  const xIndex = new Map(xs.map((x, i) => [x, i]));
+  const out: SegmentationResult['data'] = { series: [], seriesLabels: [], seriesCollapsed: [], xValues: xs };
+  rowsPerEvent.forEach((rows, ei) => {
+    const spec = plan.series[ei]!;
+    const byKey = new Map<string, { keys: string[]; points: number[]; collapsed: number }>();
+    for (const r of rows) {
+      const keys = spec.groupBy.map((_, i) => String(r[`k${i}`] ?? ''));
+      const id = JSON.stringify(keys);
+      let s = byKey.get(id);
+      if (!s) {
+        s = { keys, points: xs.map(() => 0), collapsed: 0 };
+        byKey.set(id, s);
+      }
+      const v = metricValue(plan.metric, r);
+      if (r.x === '') s.collapsed = v;
+      else {
+        const i = xIndex.get(r.x);
+        if (i !== undefined) s.points[i] = v;
+      }
+    }
+    if (spec.groupBy.length === 0 && byKey.size === 0) byKey.set('[]', { keys: [], points: xs.map(() => 0), collapsed: 0 });
+    const list = [...byKey.values()].sort((a, b) => b.collapsed - a.collapsed || label(a.keys).localeCompare(label(b.keys)));
+    for (const s of list) {
+      out.series.push(s.points);
+      out.seriesLabels.push(spec.groupBy.length === 0 ? ei : [ei, label(s.keys)]);
+      out.seriesCollapsed.push([{ setId: '', value: s.collapsed }]);
+    }
+  });
+  return { data: out };
+}
+
+export async function segmentation(env: ChartEnv, query: Query): Promise<SegmentationResult> {
+  const plan = parseSegmentation(query, env.project, env.limits);
+  const extra = plan.series.flatMap((s) => (s.valueProp ? [{ prop: s.valueProp, param: s.def.param }] : []));
+  const groupBys = plan.series.flatMap((s) => s.groupBy.map((p) => ({ prop: p, param: s.def.param })));
+  const segments = await resolvePlan(env, plan, [...namesOf(plan.series.map((s) => ({ ...s.def, groupBy: [] })), plan.segments), ...groupBys, ...extra]);
+  const rows = await Promise.all(
+    plan.series.map((_, i) => run<Row>(env, buildSegmentationQuery(plan, i, env.project.id, (n) => env.ch.table(n), segments), 'segmentation')),
+  );
+  return shapeSegmentation(plan, rows);
+}
