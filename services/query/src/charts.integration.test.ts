@@ -312,7 +312,7 @@ describe('errors', () => {
     ['an unknown event property', { e: { event_type: '_active', filters: [{ subprop_type: 'event', subprop_key: 'nope', subprop_op: 'is', subprop_value: ['1'] }] } }, 'e', 'unknown_property'],
     ['an unknown group property', { e, s: J([{ prop: 'group:company:nope', op: 'is', values: ['1'] }]) }, 's', 'unknown_property'],
     ['an unknown operator', { e: { event_type: '_active', filters: [{ subprop_type: 'event', subprop_key: 'amount', subprop_op: 'approximately', subprop_value: ['1'] }] } }, 'e', 'unknown_operator'],
-    ['a cohort segment', { e, s: J([{ prop: 'cohort', op: 'is', values: ['c1'] }]) }, 's', 'unsupported'],
+    ['an unknown cohort', { e, s: J([{ prop: 'cohort', op: 'is', values: ['c1'] }]) }, 's', 'unknown_cohort'],
     ['an unknown metric', { e, m: 'pct_dau' }, 'm', 'unsupported'],
   ])('segmentation: %s is a 400 naming the parameter', async (_name, params, param, code) => {
     const r = await seg(params);
@@ -320,9 +320,9 @@ describe('errors', () => {
     expect(r.body.error).toEqual({ code, message: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ param })]) });
   });
 
-  it('says cohorts are not supported yet', async () => {
+  it('names the unknown cohort (cohort segments: services/query/src/cohorts/segment.ts)', async () => {
     const r = await seg({ e, s: J([{ prop: 'cohort', op: 'is', values: ['c1'] }]) });
-    expect(r.body.error?.message).toBe('cohorts not supported yet');
+    expect(r.body.error?.message).toBe('s[0]: unknown cohort "c1"');
   });
 
   it('rejects too many funnel steps and unknown modes', async () => {

@@ -1,4 +1,5 @@
 import { loadConfig, commonEnv, kafkaEnv, httpEnv, clickhouseEnv, envBool, port, z } from '@groupscope/config';
+import { dynamicEnv } from './dynamic/config';
 
 export const queryEnv = {
   ...commonEnv,
@@ -15,6 +16,8 @@ export const queryEnv = {
   QUERY_MAX_GROUP_BY_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** apply ClickHouse migrations at start (idempotent); off where the query user may not run DDL */
   QUERY_MIGRATE: envBool.default(true),
+  /** dynamic group properties (issue 7): scheduler on/off, check interval, Kafka publish deadline */
+  ...dynamicEnv,
 };
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;
 export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(queryEnv, env);

@@ -4,6 +4,7 @@ import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhou
 import { listen } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
+import { accountFeatures } from './accounts';
 import { buildApp, type ApiContext } from './app';
 import type { QueryConfig } from './config';
 import type { express } from '@groupscope/http';
@@ -45,13 +46,20 @@ export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: 
   try {
     if (config.QUERY_MIGRATE) await migrate(ch, logger);
     const registry = deps.registry ?? new ProjectRegistry(projectsFile(config));
+    // issue 7: accounts, cohorts, microscope, dynamic group properties (their own router and scheduler)
+    const accounts = accountFeatures({
+      logger,
+      timeZoneOf: (id) => registry.byId(id)?.time_zone ?? 'UTC',
+      kafka: { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.TOPIC_PREFIX, publishTimeoutMs: config.DYNAMIC_PROPERTIES_PUBLISH_TIMEOUT_MS },
+      schedulerIntervalMs: config.DYNAMIC_PROPERTIES_SCHEDULER ? config.DYNAMIC_PROPERTIES_CHECK_MS : 0,
+    });
     const { app } = buildApp({
       ch,
       registry,
       logger,
       timeoutMs: config.QUERY_TIMEOUT_MS,
       limits: { maxDays: config.QUERY_MAX_RANGE_DAYS, maxHourlyDays: config.QUERY_MAX_HOURLY_RANGE_DAYS, maxGroupByLimit: config.QUERY_MAX_GROUP_BY_LIMIT },
-      routers: deps.routers,
+      routers: [(api) => accounts.router(api), ...(deps.routers ?? [])],
     });
     const http = await listen(app, config.QUERY_PORT, config.HTTP_HOST, logger);
     return {
@@ -59,6 +67,7 @@ export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: 
       port: http.port,
       async stop() {
         await http.close();
+        await accounts.stop();
         if (ownCh) await ch.close();
       },
     };

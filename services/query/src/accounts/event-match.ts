@@ -1,6 +1,11 @@
 // The seam to the chart code's event definitions: cohorts and dynamic properties select rows with the same
-// `{event_type, filters}` semantics as the charts, compiled by the charts' own SQL builders.
-import type { Sql } from '@groupscope/clickhouse';
+// `{event_type, filters}` semantics as the charts, parsed and compiled by the charts' own code (definitions.ts,
+// sql/conditions.ts), names checked against the project like a chart's (catalog.ts).
+import { sql, param, type ClickHouse, type Sql } from '@groupscope/clickhouse';
+import type { Catalog } from '../catalog';
+import { groupTypeOf, isAnyEvent, parseEventDef } from '../definitions';
+import { andAll, conditionSql } from '../sql/conditions';
+import { newContext } from '../sql/source';
 
 export interface EventMatchInput {
   projectId: number;
@@ -16,3 +21,28 @@ export interface EventMatchInput {
 
 /** Compiles an event definition into a boolean SQL condition on rows of `table` (project filter not included). */
 export type EventMatcher = (input: EventMatchInput) => Promise<Sql>;
+
+/** The event matcher built on the chart code: group properties as stamped at ingest (gpMode=event). */
+export function chartEventMatcher(ch: ClickHouse, catalog?: Catalog): EventMatcher {
+  return async ({ projectId, e, table, groupType, param: where }) => {
+    const def = parseEventDef(where, JSON.stringify(e));
+    if (catalog) {
+      const types = def.filters.map((f) => groupTypeOf(f.prop)).filter((t): t is string => t !== undefined);
+      await catalog.check(
+        projectId,
+        types.map((t) => ({ groupType: t, param: where })),
+        def.filters.map((f) => ({ prop: f.prop, param: where })),
+      );
+    }
+    const ctx = newContext({
+      projectId,
+      table: (name) => ch.table(name),
+      // conditions do not read the range; only time filters and buckets do
+      range: { startDay: '1970-01-01', endDay: '1970-01-01', tz: 'UTC', fromMs: 0, toMs: 0 },
+      gpMode: 'event',
+      source: table === 'events' ? { table: 'events' } : { table: 'event_groups', groupType },
+    });
+    const type = isAnyEvent(def.eventType) ? [] : [sql`event_type = ${param(def.eventType, 'String')}`];
+    return andAll([...type, ...def.filters.map((f) => conditionSql(ctx, f))]);
+  };
+}

@@ -3,36 +3,24 @@
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import type { Logger } from '@groupscope/logger';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: unknown[] = [],
-  ) {
-    super(message);
-  }
-}
+// one error class for the whole service: the chart code's (its app-level error handler answers it too)
+import { ApiError } from '../errors';
+export { ApiError };
 
 export const badParam = (param: string, message: string, code = 'invalid_parameter') => new ApiError(400, code, message, [{ param }]);
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
-export function sendApiError(res: Response, err: ApiError): void {
-  res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
-}
-
-/** Wraps an async handler: ApiError -> its reply; anything else -> logged 500 (or 503 when a dependency is down). */
+/** Wraps an async handler: its errors go to the app's error handler (the API's error shape, logs, metrics). A
+ * failure after the reply started (a CSV download midway) can only cut the connection: logged here. */
 export function handler(log: Logger, fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return (req: Request, res: Response, _next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch((err: unknown) => {
       if (res.headersSent) {
-        log.error({ err, route: req.route?.path }, 'response_failed_midway');
-        res.end();
+        log.error({ err, path: req.path }, 'response_failed_midway');
+        res.destroy();
         return;
       }
-      if (err instanceof ApiError) return sendApiError(res, err);
-      log.error({ err, route: req.route?.path }, 'request_failed');
-      sendApiError(res, new ApiError(500, 'internal_error', 'the query failed; see the service log'));
+      next(err);
     });
   };
 }

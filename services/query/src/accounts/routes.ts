@@ -5,12 +5,11 @@ import type { Logger } from '@groupscope/logger';
 import { badParam, enumParam, handler, intParam, isoOrNull, notFound, queryString, type ApiError } from './http';
 import { parseSearchQuery, SearchQueryError } from './search-query';
 import { accountActivity, getAccount, knownGroupTypes, listGroupTypes, propertyExists, searchGroups, type GroupSummary } from './store';
-import type { ProjectOf } from './types';
+import { projectOf } from '../auth';
 
 export interface AccountRoutesDeps {
   ch: ClickHouse;
   logger: Logger;
-  projectOf: ProjectOf;
   now?: () => number;
 }
 
@@ -33,21 +32,21 @@ const summaryJson = (g: GroupSummary) => ({
 });
 
 export function registerAccountLookupRoutes(router: Router, deps: AccountRoutesDeps): void {
-  const { ch, projectOf } = deps;
+  const { ch } = deps;
   const log = deps.logger.child({ module: 'accounts' });
   const now = deps.now ?? Date.now;
 
   router.get(
-    '/api/2/groups/types',
+    '/2/groups/types',
     handler(log, async (req, res) => {
-      res.json({ types: await listGroupTypes(ch, projectOf(req).id) });
+      res.json({ types: await listGroupTypes(ch, projectOf(res).id) });
     }),
   );
 
   router.get(
-    '/api/2/groups/search',
+    '/2/groups/search',
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       const groupType = queryString(req, 'group_type') || undefined;
       const limit = intParam(req, 'limit', 50, 1, 1000);
       const offset = intParam(req, 'offset', 0, 0, 1_000_000);
@@ -68,9 +67,9 @@ export function registerAccountLookupRoutes(router: Router, deps: AccountRoutesD
   );
 
   router.get(
-    '/api/2/groups/:groupType/:groupValue',
+    '/2/groups/:groupType/:groupValue',
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       const { groupType, groupValue } = req.params as { groupType: string; groupValue: string };
       const usersLimit = intParam(req, 'users_limit', 1000, 1, 100000);
       await requireGroupType(ch, project.id, groupType, 'group_type');
@@ -84,9 +83,9 @@ export function registerAccountLookupRoutes(router: Router, deps: AccountRoutesD
   );
 
   router.get(
-    '/api/2/groups/:groupType/:groupValue/activity',
+    '/2/groups/:groupType/:groupValue/activity',
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       const { groupType, groupValue } = req.params as { groupType: string; groupValue: string };
       const limit = intParam(req, 'limit', 100, 1, 1000);
       const offset = intParam(req, 'offset', 0, 0, 10_000_000);

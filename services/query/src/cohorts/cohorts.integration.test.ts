@@ -28,8 +28,8 @@ beforeAll(async () => {
   });
   await insertEvents(ch, [
     // alice (acme): 3 invoices this week
-    ev(1, 'Invoice Sent', 'alice', 'acme'),
-    ev(2, 'Invoice Sent', 'alice', 'acme'),
+    { ...ev(1, 'Invoice Sent', 'alice', 'acme'), props: { amount: 250 } },
+    { ...ev(2, 'Invoice Sent', 'alice', 'acme'), props: { amount: 40 } },
     ev(3, 'Invoice Sent', 'alice', 'acme'),
     // bob (globex): 1 invoice this week, 2 three weeks ago
     ev(4, 'Invoice Sent', 'bob', 'globex'),
@@ -72,6 +72,36 @@ describe('behavioral cohorts', () => {
     });
     expect(month.body.size).toBe(2);
     expect(await members(A, month.body.id)).toEqual(['alice', 'bob']);
+  });
+
+  it("applies the event filters of a condition, with the charts' operators", async () => {
+    const res = await svc.call(A, 'POST', '/api/3/cohorts', {
+      name: 'Big invoices',
+      definition: [
+        {
+          type: 'event',
+          event_type: 'Invoice Sent',
+          filters: [{ subprop_type: 'event', subprop_key: 'amount', subprop_op: 'greater', subprop_value: ['100'] }],
+          op: '>=',
+          value: 1,
+          time_value: 7,
+        },
+      ],
+    });
+    expect(res.status).toBe(201);
+    expect(await members(A, res.body.id)).toEqual(['alice']);
+    const unknown = await svc.call(A, 'POST', '/api/3/cohorts', {
+      name: 'x',
+      definition: [{ type: 'event', event_type: 'Invoice Sent', filters: [{ subprop_type: 'event', subprop_key: 'colour', subprop_op: 'is', subprop_value: ['red'] }] }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'unknown_property', details: [expect.objectContaining({ param: 'definition[0]' })] });
+    const badOp = await svc.call(A, 'POST', '/api/3/cohorts', {
+      name: 'x',
+      definition: [{ type: 'event', event_type: 'Invoice Sent', filters: [{ subprop_type: 'event', subprop_key: 'amount', subprop_op: 'bigger', subprop_value: ['1'] }] }],
+    });
+    expect(badOp.status).toBe(400);
+    expect(badOp.body.error.code).toBe('unknown_operator');
   });
 
   it('includes everyone known who did nothing when zero events satisfy the condition', async () => {

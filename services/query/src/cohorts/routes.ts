@@ -8,7 +8,7 @@ import type { Logger } from '@groupscope/logger';
 import type { EventMatcher } from '../accounts/event-match';
 import { ApiError, badParam, csvLine, enumParam, handler, intParam, isoOrNull, notFound, queryString } from '../accounts/http';
 import { requireGroupType } from '../accounts/routes';
-import type { ProjectOf } from '../accounts/types';
+import { projectOf } from '../auth';
 import { behavioralMembers } from './compute';
 import { CohortDefinitionError, parseCohortDefinition } from './definition';
 import {
@@ -28,7 +28,6 @@ import { universe } from './universe';
 export interface CohortRoutesDeps {
   ch: ClickHouse;
   logger: Logger;
-  projectOf: ProjectOf;
   matchEvents: EventMatcher;
   now?: () => number;
 }
@@ -117,7 +116,7 @@ export function uploadIds(raw: unknown[]): string[] {
 }
 
 export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): void {
-  const { ch, projectOf } = deps;
+  const { ch } = deps;
   const log = deps.logger.child({ module: 'cohorts' });
   const now = deps.now ?? Date.now;
 
@@ -137,10 +136,10 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
   }
 
   router.post(
-    '/api/3/cohorts',
+    '/3/cohorts',
     jsonBody,
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       const body = (req.body ?? {}) as Record<string, unknown>;
       const name = requireName(body.name);
       const countGroup = await requireCountGroup(ch, project.id, body.countGroup);
@@ -165,11 +164,11 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
   );
 
   router.post(
-    '/api/3/cohorts/upload',
+    '/3/cohorts/upload',
     jsonBody,
     textBody,
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       let name: unknown;
       let countGroup: unknown;
       let raw: unknown[];
@@ -215,23 +214,23 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
   );
 
   router.get(
-    '/api/3/cohorts',
+    '/3/cohorts',
     handler(log, async (req, res) => {
-      res.json({ cohorts: (await listCohorts(ch, projectOf(req).id)).map(cohortJson) });
+      res.json({ cohorts: (await listCohorts(ch, projectOf(res).id)).map(cohortJson) });
     }),
   );
 
   router.get(
-    '/api/3/cohorts/:id',
+    '/3/cohorts/:id',
     handler(log, async (req, res) => {
-      res.json({ cohort: cohortJson(await loadCohort(ch, projectOf(req).id, String(req.params.id))) });
+      res.json({ cohort: cohortJson(await loadCohort(ch, projectOf(res).id, String(req.params.id))) });
     }),
   );
 
   router.post(
-    '/api/3/cohorts/:id/refresh',
+    '/3/cohorts/:id/refresh',
     handler(log, async (req, res) => {
-      const c = await loadCohort(ch, projectOf(req).id, String(req.params.id));
+      const c = await loadCohort(ch, projectOf(res).id, String(req.params.id));
       if (c.kind !== 'behavioral') throw badParam('id', 'a static cohort has fixed members and cannot be refreshed', 'not_refreshable');
       const next = await compute(c);
       log.info({ project_id: c.project_id, cohort_id: c.id, size: next.size }, 'cohort_refreshed');
@@ -240,9 +239,9 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
   );
 
   router.get(
-    '/api/3/cohorts/:id/members',
+    '/3/cohorts/:id/members',
     handler(log, async (req, res) => {
-      const c = await loadCohort(ch, projectOf(req).id, String(req.params.id));
+      const c = await loadCohort(ch, projectOf(res).id, String(req.params.id));
       const format = enumParam(req, 'format', ['json', 'csv'] as const, 'json');
       if (format === 'csv') return sendMembersCsv(ch, res, c);
       const limit = intParam(req, 'limit', 1000, 1, 100_000);
@@ -253,9 +252,9 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
   );
 
   router.delete(
-    '/api/3/cohorts/:id',
+    '/3/cohorts/:id',
     handler(log, async (req, res) => {
-      const c = await loadCohort(ch, projectOf(req).id, String(req.params.id));
+      const c = await loadCohort(ch, projectOf(res).id, String(req.params.id));
       await deleteCohort(ch, log, c);
       log.info({ project_id: c.project_id, cohort_id: c.id }, 'cohort_deleted');
       res.json({ id: c.id, deleted: true });

@@ -11,7 +11,7 @@ import { startTestService, type TestService } from '../accounts/test-service';
 
 let ch: TestClickHouse;
 let tk: TestKafka;
-let svc: TestService & { projects: NewKeys[] };
+let svc: TestService;
 let A: NewKeys;
 let consumer: Consumer;
 const received: { key: string; record: GroupIdentifyRecord }[] = [];
@@ -131,7 +131,7 @@ describe('dynamic group properties', () => {
     // a restarted service later the same day: the scheduler finds nothing due
     const sameDay = await startTestService(ch, { ...kafkaDeps(), now: () => now + 1000 });
     try {
-      await sameDay.features.runner!.tick();
+      await sameDay.features.runner()!.tick();
     } finally {
       await sameDay.stop();
     }
@@ -139,7 +139,7 @@ describe('dynamic group properties', () => {
     // the next day it runs again, by itself
     const nextDay = await startTestService(ch, { ...kafkaDeps(), now: () => now + DAY });
     try {
-      await nextDay.features.runner!.tick();
+      await nextDay.features.runner()!.tick();
     } finally {
       await nextDay.stop();
     }

@@ -25,7 +25,7 @@ const { startWriter, loadWriterConfig } = require('@groupscope/writer') as {
 const NAME = 'Last 7 Day Active Users';
 let ch: TestClickHouse;
 let tk: TestKafka;
-let svc: TestService & { projects: NewKeys[] };
+let svc: TestService;
 let enricher: Stoppable | undefined;
 let writer: Stoppable | undefined;
 let producer: Producer;

@@ -5,7 +5,7 @@ import type { Logger } from '@groupscope/logger';
 import type { EventMatcher } from '../accounts/event-match';
 import { ApiError, badParam, handler, isoOrNull, notFound } from '../accounts/http';
 import { requireGroupType } from '../accounts/routes';
-import type { ProjectOf } from '../accounts/types';
+import { projectOf } from '../auth';
 import { jsonBody } from '../cohorts/routes';
 import { DefinitionError, parseDynamicDefinition } from './definition';
 import { KafkaUnavailableError } from './publisher';
@@ -15,7 +15,6 @@ import { getDynamic, listDynamic, newDynamicId, saveDynamic, type DynamicPropert
 export interface DynamicRoutesDeps {
   ch: ClickHouse;
   logger: Logger;
-  projectOf: ProjectOf;
   matchEvents: EventMatcher;
   /** absent when the service has no Kafka: definitions can be managed, runs answer 503 */
   runner?: DynamicRunner;
@@ -35,15 +34,15 @@ const propertyJson = (p: DynamicProperty) => ({
 });
 
 export function registerDynamicRoutes(router: Router, deps: DynamicRoutesDeps): void {
-  const { ch, projectOf } = deps;
+  const { ch } = deps;
   const log = deps.logger.child({ module: 'dynamic_properties' });
   const now = deps.now ?? Date.now;
 
   router.post(
-    '/api/3/dynamic-properties',
+    '/3/dynamic-properties',
     jsonBody,
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       let def;
       try {
         def = parseDynamicDefinition(req.body);
@@ -78,25 +77,25 @@ export function registerDynamicRoutes(router: Router, deps: DynamicRoutesDeps): 
   );
 
   router.get(
-    '/api/3/dynamic-properties',
+    '/3/dynamic-properties',
     handler(log, async (req, res) => {
-      res.json({ properties: (await listDynamic(ch, projectOf(req).id)).map(propertyJson) });
+      res.json({ properties: (await listDynamic(ch, projectOf(res).id)).map(propertyJson) });
     }),
   );
 
   router.get(
-    '/api/3/dynamic-properties/:id',
+    '/3/dynamic-properties/:id',
     handler(log, async (req, res) => {
-      const p = await getDynamic(ch, projectOf(req).id, String(req.params.id));
+      const p = await getDynamic(ch, projectOf(res).id, String(req.params.id));
       if (!p) throw notFound(`dynamic property ${String(req.params.id)}`);
       res.json(propertyJson(p));
     }),
   );
 
   router.delete(
-    '/api/3/dynamic-properties/:id',
+    '/3/dynamic-properties/:id',
     handler(log, async (req, res) => {
-      const p = await getDynamic(ch, projectOf(req).id, String(req.params.id));
+      const p = await getDynamic(ch, projectOf(res).id, String(req.params.id));
       if (!p) throw notFound(`dynamic property ${String(req.params.id)}`);
       await saveDynamic(ch, p, true);
       log.info({ project_id: p.project_id, property_id: p.id }, 'dynamic_property_deleted');
@@ -106,9 +105,9 @@ export function registerDynamicRoutes(router: Router, deps: DynamicRoutesDeps): 
   );
 
   router.post(
-    '/api/3/dynamic-properties/:id/run',
+    '/3/dynamic-properties/:id/run',
     handler(log, async (req, res) => {
-      const project = projectOf(req);
+      const project = projectOf(res);
       const id = String(req.params.id);
       if (!deps.runner) throw new ApiError(503, 'kafka_unavailable', 'this query service has no Kafka configured');
       let result;

@@ -5,9 +5,10 @@ const t = (iso: string) => Date.parse(iso);
 describe('dynamic property windows', () => {
   it.each([
     ['2026-11-04T15:30:00Z', 'day', 'UTC', '2026-11-04T00:00:00Z'],
-    ['2026-11-04T15:30:00Z', 'week', 'UTC', '2026-11-02T00:00:00Z'], // Wednesday -> Monday
-    ['2026-11-02T00:00:00Z', 'week', 'UTC', '2026-11-02T00:00:00Z'],
-    ['2026-11-01T23:59:59Z', 'week', 'UTC', '2026-10-26T00:00:00Z'], // Sunday belongs to the week before
+    // weeks start on Sunday, as the charts' weekly buckets do
+    ['2026-11-04T15:30:00Z', 'week', 'UTC', '2026-11-01T00:00:00Z'], // Wednesday -> Sunday
+    ['2026-11-01T00:00:00Z', 'week', 'UTC', '2026-11-01T00:00:00Z'],
+    ['2026-10-31T23:59:59Z', 'week', 'UTC', '2026-10-25T00:00:00Z'], // Saturday ends the week before
     ['2026-11-04T15:30:00Z', 'month', 'UTC', '2026-11-01T00:00:00Z'],
     // 03:00 UTC on the 4th is still the 3rd in New York (UTC-5 in November)
     ['2026-11-04T03:00:00Z', 'day', 'America/New_York', '2026-11-03T05:00:00Z'],
@@ -29,7 +30,7 @@ describe('dynamic property windows', () => {
     const now = t('2026-11-04T15:30:00Z');
     expect(windowAt({ type: 'rolling', days: 7 }, now, 'UTC')).toEqual({ start: t('2026-10-28T15:30:00Z'), end: now });
     expect(windowAt({ type: 'calendar', unit: 'day' }, now, 'UTC')).toEqual({ start: t('2026-11-03T00:00:00Z'), end: t('2026-11-04T00:00:00Z') });
-    expect(windowAt({ type: 'calendar', unit: 'week' }, now, 'UTC')).toEqual({ start: t('2026-10-26T00:00:00Z'), end: t('2026-11-02T00:00:00Z') });
+    expect(windowAt({ type: 'calendar', unit: 'week' }, now, 'UTC')).toEqual({ start: t('2026-10-25T00:00:00Z'), end: t('2026-11-01T00:00:00Z') });
     expect(windowAt({ type: 'calendar', unit: 'month' }, now, 'UTC')).toEqual({ start: t('2026-10-01T00:00:00Z'), end: t('2026-11-01T00:00:00Z') });
     expect(windowAt({ type: 'calendar', unit: 'month' }, t('2026-01-15T00:00:00Z'), 'UTC')).toEqual({ start: t('2025-12-01T00:00:00Z'), end: t('2026-01-01T00:00:00Z') });
   });
@@ -42,7 +43,7 @@ describe('dynamic property windows', () => {
     expect(isDue(rolling, t('2026-11-03T23:55:00Z'), t('2026-11-04T00:01:00Z'), 'UTC')).toBe(true);
     // in Tokyo the day turned at 15:00 UTC
     expect(isDue(rolling, t('2026-11-04T14:00:00Z'), t('2026-11-04T16:00:00Z'), 'Asia/Tokyo')).toBe(true);
-    expect(isDue(weekly, t('2026-11-02T01:00:00Z'), t('2026-11-08T23:00:00Z'), 'UTC')).toBe(false);
-    expect(isDue(weekly, t('2026-11-08T23:00:00Z'), t('2026-11-09T00:00:00Z'), 'UTC')).toBe(true);
+    expect(isDue(weekly, t('2026-11-01T01:00:00Z'), t('2026-11-07T23:00:00Z'), 'UTC')).toBe(false);
+    expect(isDue(weekly, t('2026-11-07T23:00:00Z'), t('2026-11-08T00:00:00Z'), 'UTC')).toBe(true);
   });
 });

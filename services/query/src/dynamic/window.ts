@@ -1,6 +1,8 @@
 // Time windows of dynamic group properties, in the project's time zone. Pure (Intl only): no clock, no I/O.
 //   rolling {days: D}: the D*24 hours up to the run; recomputed once per calendar day.
-//   calendar {unit}: the last COMPLETE day, week (Monday to Sunday) or month; recomputed when a new one starts.
+//   calendar {unit}: the last COMPLETE day, week or month; recomputed when a new one starts. Weeks start on the
+//   day the charts' weekly buckets start (time.ts WEEK_MODE: Sunday, as in Amplitude).
+import { WEEK_MODE } from '../time';
 
 export type Window = { type: 'rolling'; days: number } | { type: 'calendar'; unit: 'day' | 'week' | 'month' };
 
@@ -59,12 +61,13 @@ export function localMidnight(year: number, month: number, day: number, tz: stri
   return t;
 }
 
-/** Start of the day, ISO week (Monday) or month containing `ms`, in `tz`. */
+/** Start of the day, week or month containing `ms`, in `tz`. */
 export function startOfPeriod(ms: number, unit: 'day' | 'week' | 'month', tz: string): number {
   const p = localParts(ms, tz);
   if (unit === 'day') return localMidnight(p.year, p.month, p.day, tz);
   if (unit === 'month') return localMidnight(p.year, p.month, 1, tz);
-  const weekday = (new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay() + 6) % 7; // Monday = 0
+  // days since the week's first day: Sunday (mode 0) or Monday (mode 1)
+  const weekday = (new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay() + 7 - (WEEK_MODE === 0 ? 0 : 1)) % 7;
   return localMidnight(p.year, p.month, p.day - weekday, tz);
 }
 
