@@ -75,10 +75,15 @@ const count = async (table: string, where = sql`1`) =>
     )[0]!.n,
   );
 
+// the parts of the query API's replies this test reads
+interface ApiBody {
+  data: { seriesCollapsed: { value: number }[][] } & { cumulativeRaw: number[] }[];
+}
+
 async function api(path: string, params: Record<string, string> | [string, string][], keys = project) {
   const url = `${queryUrl}${path}?${new URLSearchParams(params)}`;
   const res = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`${keys.api_key}:${keys.secret_key}`).toString('base64')}` } });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as ApiBody };
 }
 
 const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
