@@ -114,7 +114,7 @@ describe('SDK to query API', () => {
     const dup = { api_key: project.api_key, events: [{ user_id: 'alice@acme.test', event_type: 'Report Exported', insert_id: 'dup-1', time: t0 + 2_000 }] };
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${gatewayUrl}/2/httpapi`, { method: 'POST', body: JSON.stringify(dup) });
-      expect((await res.json()).code).toBe(200);
+      expect(((await res.json()) as { code: number }).code).toBe(200);
     }
 
     await waitFor(async () => (await count('events')) >= 4, { message: 'events written' });
@@ -145,7 +145,7 @@ describe('SDK to query API', () => {
       countGroup: 'company',
     });
     expect(seg.status).toBe(200);
-    expect(seg.body.data.seriesCollapsed[0][0].value).toBe(2);
+    expect(seg.body.data.seriesCollapsed[0]![0]!.value).toBe(2);
 
     // a single step is not a funnel
     const oneStep = await api('/api/2/funnels', { e: JSON.stringify({ event_type: 'Invoice Sent' }), start, end, countGroup: 'company' });
@@ -160,14 +160,14 @@ describe('SDK to query API', () => {
     const byAccount = await api('/api/2/funnels', [...steps, ['countGroup', 'company']]);
     expect(byAccount.status).toBe(200);
     // acme converts through two different members; globex does not
-    expect(byAccount.body.data[0].cumulativeRaw).toEqual([2, 1]);
+    expect(byAccount.body.data[0]!.cumulativeRaw).toEqual([2, 1]);
     // by user nobody converts: no single person did both steps
     const byUser = await api('/api/2/funnels', steps);
-    expect(byUser.body.data[0].cumulativeRaw).toEqual([2, 0]);
+    expect(byUser.body.data[0]!.cumulativeRaw).toEqual([2, 0]);
 
     // another project sees none of it
     const otherSeg = await api('/api/2/events/segmentation', { e: JSON.stringify({ event_type: 'Invoice Sent' }), start, end }, other);
     expect(otherSeg.status).toBe(200);
-    expect(otherSeg.body.data.seriesCollapsed[0][0].value).toBe(0);
+    expect(otherSeg.body.data.seriesCollapsed[0]![0]!.value).toBe(0);
   });
 });
