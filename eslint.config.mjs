@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'deploy/kafka/lib/**', 'coverage/**'] },
+  { ignores: ['**/*.tmp.ts', '**/node_modules/**', '**/dist/**', '.data/**', 'deploy/kafka/lib/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
