@@ -1,7 +1,13 @@
+// Raw baselines the other benchmarks compare against: kafkajs producing, and @clickhouse/client inserting.
+// The insert is measured three ways on the same rows, to keep the findings of the insert-speed investigation
+// visible: the row shape it started with (JSONEachRow objects, float-second times), the same with the per-call
+// SET prefix chDB used to add to every statement (before packages/clickhouse pinned settings once per session;
+// embedded engine only), and the shape the writer uses (JSONCompactEachRow arrays, integer-millisecond times).
 import { randomBytes } from 'node:crypto';
+import { PINNED_SETTINGS } from '@groupscope/clickhouse';
 import type { Bench } from './harness';
 import { round } from './harness';
-import { rawInsertRate, rawProducerRate, sampleEventRow, type RawMessage } from './baselines';
+import { SAMPLE_EVENT_COLUMNS, rawInsertRate, rawProducerRate, sampleEventArray, sampleEventRow, type RawMessage } from './baselines';
 
 const bench: Bench = {
   name: 'raw baselines',
@@ -9,12 +15,25 @@ const bench: Bench = {
     const n = ctx.quick ? 20_000 : 200_000;
     const messages: RawMessage[] = Array.from({ length: n }, (_, i) => ({ key: `user-${i % 10_000}`, value: randomBytes(200) }));
     const produce = await rawProducerRate(ctx, messages, 1000);
+    const rowsN = ctx.quick ? 50_000 : 300_000;
     const ch = await ctx.clickhouse({ migrate: true });
-    const rows = Array.from({ length: ctx.quick ? 50_000 : 500_000 }, (_, i) => sampleEventRow(i));
-    const insert = await rawInsertRate(ch, 'events', rows, 50_000);
+    const objects = Array.from({ length: rowsN }, (_, i) => sampleEventRow(i, true));
+    const asBefore = await rawInsertRate(ch, 'events', objects, 50_000);
+    const withSetPrefix = ch.kind === 'embedded' ? await rawInsertRate(ch, 'events', objects, 50_000, { settings: PINNED_SETTINGS }) : NaN;
+    objects.length = 0;
+    const arrays = Array.from({ length: rowsN }, (_, i) => sampleEventArray(i));
+    const compact = await rawInsertRate(ch, 'events', arrays, 50_000, { columns: SAMPLE_EVENT_COLUMNS });
     return [
       { name: 'kafkajs producer, 200 B records, batches of 1000, acks=all', figure: { value: round(produce, 0), unit: 'records/s' } },
-      { name: '@clickhouse/client insert into events, 50k-row batches', figure: { value: round(insert, 0), unit: 'rows/s' }, extra: { engine: ch.kind } },
+      {
+        name: '@clickhouse/client insert into events, 50k-row batches (JSONCompactEachRow, ms times)',
+        figure: { value: round(compact, 0), unit: 'rows/s' },
+        extra: {
+          engine: ch.kind,
+          json_each_row_float_seconds: round(asBefore, 0),
+          ...(Number.isNaN(withSetPrefix) ? {} : { json_each_row_with_per_call_set_prefix: round(withSetPrefix, 0) }),
+        },
+      },
     ];
   },
 };

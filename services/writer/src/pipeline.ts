@@ -5,6 +5,7 @@
 // month, for monthly tables) with an offset at or above it. That holds because, per partition and month, rows are
 // inserted in offset order and each INSERT below ClickHouse's block size commits one part per month atomically.
 // The maxima are read when partitions are (re)assigned and after any failure, then kept up to date in memory.
+import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import type { ClickHouse } from '@groupscope/clickhouse';
 import { codecs, type Topics } from '@groupscope/events';
@@ -22,8 +23,9 @@ import {
   type RunningConsumer,
 } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
-import { changeRows, eventRows, groupLine, type GroupRow, type Row, type TableName } from './rows';
-import { groupKeyText, insertLines, readFirstIdentified, readMaxima, type Maxima } from './sink';
+import { LineBuffer } from './lines';
+import { WANT_EVENTS, WANT_EVENT_GROUPS, changeRows, eventRows, groupLine, type GroupRow, type Row, type TableName } from './rows';
+import { EventWriter, groupKeyText, insertLines, readFirstIdentified, readMaxima, type Maxima } from './sink';
 import * as m from './metrics';
 
 export interface PipelineOptions {
@@ -46,11 +48,32 @@ interface PartitionBuffer {
   /** highest offset consumed into this buffer */
   lastOffset: number;
   records: number;
-  events: Row[];
-  eventGroups: Row[];
+  /** enriched events: each line feeds both events and event_groups */
+  events: LineBuffer | null;
   groups: GroupRow[];
   history: Row[];
   dead: DeadLetter[];
+}
+
+/** One INSERT's worth of event lines: slices of partition buffers, and whether any needs each table. */
+interface EventChunk {
+  ranges: { part: PartitionBuffer; lines: LineBuffer; from: number; to: number }[];
+  rows: number;
+  bytes: number;
+  months: Set<number>;
+  events: boolean;
+  eventGroups: boolean;
+}
+
+const newChunk = (): EventChunk => ({ ranges: [], rows: 0, bytes: 0, months: new Set(), events: false, eventGroups: false });
+
+/** A line about to be inserted: its Kafka position, month, and how many table rows it makes. */
+export interface Pending {
+  partition: number;
+  offset: number;
+  month: number;
+  line: string;
+  rows: number;
 }
 
 interface Snapshot {
@@ -65,7 +88,6 @@ const MAX_INSERT_ROWS = 200_000;
 const MAX_INSERT_BYTES = 64 * 1024 * 1024;
 /** ClickHouse refuses an INSERT spanning more than max_partitions_per_insert_block (100) months */
 const MAX_INSERT_MONTHS = 50;
-const TABLE_ORDER: TableName[] = ['events', 'event_groups', 'groups', 'group_property_history'];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -86,9 +108,11 @@ export class WriterPipeline {
   private admin: Admin | null = null;
   private timers: NodeJS.Timeout[] = [];
   private wake: (() => void) | null = null;
+  private readonly events: EventWriter;
 
   constructor(private readonly o: PipelineOptions) {
     this.log = o.logger.child({ module: 'pipeline' });
+    this.events = new EventWriter(o.ch, `writer_scratch_${randomBytes(6).toString('hex')}`);
   }
 
   running(): boolean {
@@ -146,6 +170,7 @@ export class WriterPipeline {
     await this.consumer?.stop();
     await this.producer?.disconnect();
     await this.admin?.disconnect();
+    await this.events.close();
     this.consumer = null;
   }
 
@@ -161,7 +186,7 @@ export class WriterPipeline {
       const offset = Number(msg.offset);
       if (offset <= seen) continue; // the same batch handed over again
       if (!buf) {
-        buf = { topic: batch.topic, partition: batch.partition, lastOffset: -1, records: 0, events: [], eventGroups: [], groups: [], history: [], dead: [] };
+        buf = { topic: batch.topic, partition: batch.partition, lastOffset: -1, records: 0, events: null, groups: [], history: [], dead: [] };
         this.buffers.set(key, buf);
       }
       this.add(buf, msg, offset);
@@ -173,10 +198,12 @@ export class WriterPipeline {
     if (this.bufferedRecords === 0) this.oldestAt = Date.now();
     this.bufferedRecords += added;
     m.recordsBuffered.set(this.bufferedRecords);
-    // full: write now, and hold this partition's fetch loop (a back-pressure) until it is written
+    // full: write it; the next batch fills meanwhile. When that one is full too while the first is still being
+    // written (or retried: ClickHouse down), hold the fetch loop: at most two batches are ever in memory.
+    if (this.bufferedRecords >= this.o.batchRows) this.startFlush();
     while (this.bufferedRecords >= this.o.batchRows && batch.isRunning() && !this.stopping && !this.rebalancing) {
-      this.startFlush();
       await this.waitForFlush(batch);
+      this.startFlush();
     }
   }
 
@@ -196,8 +223,7 @@ export class WriterPipeline {
       }
       const out = eventRows(e, buf.partition, offset);
       if (out.kind === 'invalid') return dead('invalid_record', out.error);
-      buf.events.push(out.value.events);
-      for (const r of out.value.eventGroups) buf.eventGroups.push(r);
+      (buf.events ??= new LineBuffer()).append(out.value.line, offset, out.value.month, out.value.groupRows);
     } else {
       let c;
       try {
@@ -284,53 +310,7 @@ export class WriterPipeline {
 
   private async write(snap: Snapshot): Promise<void> {
     const started = Date.now();
-    const rows = {
-      events: (p: PartitionBuffer) => p.events,
-      event_groups: (p: PartitionBuffer) => p.eventGroups,
-      group_property_history: (p: PartitionBuffer) => p.history,
-    } as const;
-    let written = 0;
-    for (const table of TABLE_ORDER) {
-      const parts = snap.parts.filter((p) => (table === 'groups' ? p.groups.length > 0 : table in rows && rows[table as keyof typeof rows](p).length > 0));
-      if (parts.length === 0) continue;
-      const maxima = await this.maximaFor(table, parts.map((p) => p.partition));
-      let pending: { partition: number; offset: number; month: number; line: string }[] = [];
-      let skipped = 0;
-      for (const p of parts) {
-        const pm = maxima.get(p.partition) ?? new Map<number, number>();
-        if (table === 'groups') {
-          for (const g of p.groups) {
-            if (g.offset <= (pm.get(0) ?? -1)) skipped++;
-            else pending.push({ partition: p.partition, offset: g.offset, month: 0, line: '' });
-          }
-        } else {
-          for (const r of rows[table as keyof typeof rows](p)) {
-            if (r.offset <= (pm.get(r.month) ?? -1)) skipped++;
-            else pending.push({ partition: p.partition, offset: r.offset, month: r.month, line: r.line });
-          }
-        }
-      }
-      if (skipped > 0) {
-        m.rowsSkipped.inc({ table }, skipped);
-        this.log.info({ table, skipped }, 'replayed_rows_skipped');
-      }
-      if (table === 'groups' && pending.length > 0) pending = await this.groupLines(snap, pending);
-      for (const chunk of chunks(pending)) {
-        if (this.abandoned(snap)) throw Object.assign(new Error('partitions revoked during the flush'), { stage: 'rebalance' });
-        const t0 = performance.now();
-        await insertLines(this.o.ch, table, chunk.map((r) => r.line));
-        m.insertDuration.observe({ table }, (performance.now() - t0) / 1000);
-        m.batchRows.observe({ table }, chunk.length);
-        m.rowsWritten.inc({ table }, chunk.length);
-        written += chunk.length;
-        for (const r of chunk) {
-          let pm = maxima.get(r.partition);
-          if (!pm) maxima.set(r.partition, (pm = new Map()));
-          if (r.offset > (pm.get(r.month) ?? -1)) pm.set(r.month, r.offset);
-        }
-        this.afterInsert();
-      }
-    }
+    const written = (await this.writeEvents(snap)) + (await this.writeChanges(snap));
     if (!snap.deadSent) {
       const dead = snap.parts.flatMap((p) => p.dead);
       if (dead.length > 0) {
@@ -355,8 +335,126 @@ export class WriterPipeline {
     this.log.debug({ records: snap.records, rows: written, duration_ms: Date.now() - started }, 'batch_written');
   }
 
+  /** Enriched events -> events and event_groups; a line goes to each table that does not hold its offset yet. */
+  private async writeEvents(snap: Snapshot): Promise<number> {
+    const parts = snap.parts.filter((p) => p.events && p.events.length > 0);
+    if (parts.length === 0) return 0;
+    const partitions = parts.map((p) => p.partition);
+    const maxEvents = await this.maximaFor('events', partitions);
+    const maxGroups = await this.maximaFor('event_groups', partitions);
+    const skipped = { events: 0, event_groups: 0 };
+    // mark each line with the tables that still need it, and cut the lines into inserts
+    const plan: EventChunk[] = [];
+    let cur: EventChunk = newChunk();
+    for (const p of parts) {
+      const lines = p.events!;
+      const me = maxEvents.get(p.partition);
+      const mg = maxGroups.get(p.partition);
+      let from = -1;
+      const close = (to: number) => {
+        if (from >= 0) cur.ranges.push({ part: p, lines, from, to });
+        from = -1;
+      };
+      for (let i = 0; i < lines.length; i++) {
+        const month = lines.months[i]!;
+        const offset = lines.offsets[i]!;
+        const groupRows = lines.groupRows[i]!;
+        const e = offset > (me?.get(month) ?? -1);
+        const g = groupRows > 0 && offset > (mg?.get(month) ?? -1);
+        if (!e) skipped.events++;
+        if (!g) skipped.event_groups += groupRows;
+        const want = (e ? WANT_EVENTS : 0) | (g ? WANT_EVENT_GROUPS : 0);
+        lines.setWant(i, want);
+        if (want === 0) {
+          close(i);
+          continue;
+        }
+        const rows = Math.max(1, groupRows);
+        if (cur.rows + rows > MAX_INSERT_ROWS || cur.bytes >= MAX_INSERT_BYTES || (!cur.months.has(month) && cur.months.size >= MAX_INSERT_MONTHS)) {
+          close(i);
+          plan.push(cur);
+          cur = newChunk();
+        }
+        if (from < 0) from = i;
+        cur.rows += rows;
+        cur.bytes += lines.byteLengthOf(i);
+        cur.months.add(month);
+        cur.events ||= e;
+        cur.eventGroups ||= g;
+      }
+      close(lines.length);
+    }
+    if (cur.ranges.length > 0) plan.push(cur);
+    this.noteSkipped('events', skipped.events);
+    this.noteSkipped('event_groups', skipped.event_groups);
+    let written = 0;
+    for (const chunk of plan) {
+      if (this.abandoned(snap)) throw Object.assign(new Error('partitions revoked during the flush'), { stage: 'rebalance' });
+      const body = Buffer.concat(chunk.ranges.map((r) => r.lines.slice(r.from, r.to)));
+      await this.events.write(body, chunk.events, chunk.eventGroups, (table, seconds) => {
+        const bit = table === 'events' ? WANT_EVENTS : WANT_EVENT_GROUPS;
+        const maxima = table === 'events' ? maxEvents : maxGroups;
+        let n = 0;
+        for (const r of chunk.ranges) {
+          for (let i = r.from; i < r.to; i++) {
+            if (!(r.lines.want(i) & bit)) continue;
+            n += table === 'events' ? 1 : r.lines.groupRows[i]!;
+            raise(maxima, r.part.partition, r.lines.months[i]!, r.lines.offsets[i]!);
+          }
+        }
+        this.inserted(table, n, seconds);
+        written += n;
+      });
+    }
+    return written;
+  }
+
+  /** Group changes -> groups (current) and group_property_history. */
+  private async writeChanges(snap: Snapshot): Promise<number> {
+    let written = 0;
+    for (const table of ['groups', 'group_property_history'] as const) {
+      const parts = snap.parts.filter((p) => (table === 'groups' ? p.groups : p.history).length > 0);
+      if (parts.length === 0) continue;
+      const maxima = await this.maximaFor(table, parts.map((p) => p.partition));
+      let pending: Pending[] = [];
+      let skipped = 0;
+      for (const p of parts) {
+        const max = maxima.get(p.partition)?.get(0) ?? -1;
+        for (const r of table === 'groups' ? p.groups : p.history) {
+          if (r.offset <= max) skipped++;
+          else pending.push({ partition: p.partition, offset: r.offset, month: 0, line: 'line' in r ? r.line : '', rows: 1 });
+        }
+      }
+      this.noteSkipped(table, skipped);
+      if (table === 'groups' && pending.length > 0) pending = await this.groupLines(snap, pending);
+      for (const chunk of chunks(pending)) {
+        if (this.abandoned(snap)) throw Object.assign(new Error('partitions revoked during the flush'), { stage: 'rebalance' });
+        const t0 = performance.now();
+        await insertLines(this.o.ch, table, chunk.map((r) => r.line));
+        for (const r of chunk) raise(maxima, r.partition, 0, r.offset);
+        this.inserted(table, chunk.length, (performance.now() - t0) / 1000);
+        written += chunk.length;
+      }
+    }
+    return written;
+  }
+
+  private noteSkipped(table: TableName, n: number): void {
+    if (n === 0) return;
+    m.rowsSkipped.inc({ table }, n);
+    this.log.info({ table, skipped: n }, 'replayed_rows_skipped');
+  }
+
+  /** After an acknowledged INSERT: metrics, then the test crash hook. */
+  private inserted(table: TableName, rows: number, seconds: number): void {
+    m.insertDuration.observe({ table }, seconds);
+    m.batchRows.observe({ table }, rows);
+    m.rowsWritten.inc({ table }, rows);
+    this.afterInsert();
+  }
+
   /** Lines of the groups rows, each carrying the earliest first_identified of its group. */
-  private async groupLines(snap: Snapshot, pending: { partition: number; offset: number; month: number; line: string }[]) {
+  private async groupLines(snap: Snapshot, pending: Pending[]): Promise<Pending[]> {
     const byOffset = new Map<string, GroupRow>();
     for (const p of snap.parts) for (const g of p.groups) byOffset.set(`${p.partition}:${g.offset}`, g);
     const rows = pending.map((r) => ({ ...r, g: byOffset.get(`${r.partition}:${r.offset}`)! }));
@@ -365,7 +463,7 @@ export class WriterPipeline {
       const k = groupKeyText(r.g.key);
       const t = Math.min(first.get(k) ?? Number.POSITIVE_INFINITY, r.g.updatedAt);
       first.set(k, t);
-      return { partition: r.partition, offset: r.offset, month: 0, line: groupLine(r.g, t) };
+      return { partition: r.partition, offset: r.offset, month: 0, line: groupLine(r.g, t), rows: 1 };
     });
   }
 
@@ -401,24 +499,30 @@ export class WriterPipeline {
   }
 }
 
-/** Splits rows into inserts by rows, bytes and months, never separating the rows of one Kafka record. */
-export function chunks<T extends { partition: number; offset: number; month: number; line: string }>(rows: T[]): T[][] {
+function raise(maxima: Maxima, partition: number, month: number, offset: number): void {
+  let pm = maxima.get(partition);
+  if (!pm) maxima.set(partition, (pm = new Map()));
+  if (offset > (pm.get(month) ?? -1)) pm.set(month, offset);
+}
+
+/** Splits lines into inserts by rows, bytes and months, never separating the rows of one Kafka record. */
+export function chunks<T extends Pending>(rows: T[]): T[][] {
   const out: T[][] = [];
   let cur: T[] = [];
+  let count = 0;
   let bytes = 0;
   let months = new Set<number>();
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const prev = rows[i - 1];
-    const boundary = !prev || prev.partition !== r.partition || prev.offset !== r.offset;
-    const full = cur.length >= MAX_INSERT_ROWS || bytes >= MAX_INSERT_BYTES || (!months.has(r.month) && months.size >= MAX_INSERT_MONTHS);
-    if (boundary && full && cur.length > 0) {
+  for (const r of rows) {
+    const full = count + r.rows > MAX_INSERT_ROWS || bytes >= MAX_INSERT_BYTES || (!months.has(r.month) && months.size >= MAX_INSERT_MONTHS);
+    if (full && cur.length > 0) {
       out.push(cur);
       cur = [];
+      count = 0;
       bytes = 0;
       months = new Set();
     }
     cur.push(r);
+    count += r.rows;
     bytes += r.line.length;
     months.add(r.month);
   }

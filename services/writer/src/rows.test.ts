@@ -1,5 +1,5 @@
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
-import { COLUMNS, changeRows, eventRows, groupLine, monthOf, propertyBag, type Row } from './rows';
+import { COLUMNS, EVENT_INPUT, changeRows, eventRows, groupLine, monthOf, propertyBag, type Row } from './rows';
 import { chunks } from './pipeline';
 
 const T = Date.UTC(2026, 10, 3, 10, 0, 0, 123);
@@ -35,11 +35,18 @@ function event(over: Partial<EnrichedEvent> = {}): EnrichedEvent {
 }
 
 /** A JSONCompactEachRow line back into {column: value}. */
-function parse(table: keyof typeof COLUMNS, line: string): Record<string, unknown> {
+function parse(table: keyof typeof COLUMNS | 'event line', line: string): Record<string, unknown> {
   expect(line.endsWith('\n')).toBe(true);
+  expect(line.indexOf('\n')).toBe(line.length - 1);
   const values = JSON.parse(line) as unknown[];
-  expect(values).toHaveLength(COLUMNS[table].length);
-  return Object.fromEntries(COLUMNS[table].map((c, i) => [c, values[i]]));
+  const columns = table === 'event line' ? EVENT_INPUT.map(([c]) => c) : COLUMNS[table];
+  expect(values).toHaveLength(columns.length);
+  return Object.fromEntries(columns.map((c, i) => [c, values[i]]));
+}
+
+function ok<T>(out: { kind: 'ok'; value: T } | { kind: 'invalid'; error: string }): T {
+  if (out.kind !== 'ok') throw new Error(out.error);
+  return out.value;
 }
 
 describe('propertyBag', () => {
@@ -66,12 +73,10 @@ describe('monthOf', () => {
 });
 
 describe('eventRows', () => {
-  it('maps an enriched event to its events row', () => {
-    const out = eventRows(event(), 3, 42);
-    if (out.kind !== 'ok') throw new Error(out.error);
-    expect(out.value.events.offset).toBe(42);
-    expect(out.value.events.month).toBe(202611);
-    expect(parse('events', out.value.events.line)).toEqual({
+  it('maps an enriched event to one line: the events row and its group rows', () => {
+    const row = ok(eventRows(event(), 3, 42));
+    expect(row).toMatchObject({ offset: 42, month: 202611, groupRows: 2 });
+    expect(parse('event line', row.line)).toEqual({
       project_id: 7,
       event_time: T,
       event_type: 'Invoice Sent',
@@ -95,50 +100,33 @@ describe('eventRows', () => {
       receive_time: T + 5,
       kafka_partition: 3,
       kafka_offset: 42,
+      // one event_groups row per distinct group value, with that group's snapshot as a bag
+      group_rows: [
+        ['company', 'acme', { plan: 'enterprise', seats: '40' }],
+        ['company', 'globex', {}],
+      ],
+      want: 3,
     });
+    expect(row.line.endsWith('3]\n')).toBe(true);
   });
 
-  it('makes one event_groups row per distinct group value, with that group snapshot', () => {
-    const out = eventRows(event(), 3, 42);
-    if (out.kind !== 'ok') throw new Error(out.error);
-    const rows = out.value.eventGroups.map((r) => parse('event_groups', r.line));
-    expect(rows.map((r) => [r.group_type, r.group_value, r.group_properties])).toEqual([
-      ['company', 'acme', { plan: 'enterprise', seats: '40' }],
-      ['company', 'globex', {}],
-    ]);
-    expect(rows[0]).toMatchObject({
-      project_id: 7,
-      event_time: T,
-      event_type: 'Invoice Sent',
-      user_id: 'alice',
-      session_id: 1700000000000,
-      event_properties: { amount: '120', paid: 'true', tags: '["a","b"]', meta: '{"x":1}', note: 'hi' },
-      groups: { company: ['acme', 'globex'] },
-      all_group_properties: JSON.stringify({ company: { acme: { plan: 'enterprise', seats: 40 }, globex: {} } }),
-      revenue: 9.5,
-      receive_time: T + 5,
-      kafka_partition: 3,
-      kafka_offset: 42,
-    });
-    expect(out.value.eventGroups.every((r) => r.offset === 42 && r.month === 202611)).toBe(true);
+  it('gives a group without a snapshot an empty bag, and an event without groups no group rows', () => {
+    const a = ok(eventRows(event({ groups: { team: ['t1'] }, group_properties: [] }), 0, 1));
+    expect(parse('event line', a.line).group_rows).toEqual([['team', 't1', {}]]);
+    const b = ok(eventRows(event({ groups: {}, group_properties: [] }), 0, 1));
+    expect(b.groupRows).toBe(0);
+    expect(parse('event line', b.line)).toMatchObject({ groups: {}, group_properties: '{}', group_rows: [] });
   });
 
-  it('gives a group without a snapshot an empty bag, and an event without groups no event_groups row', () => {
-    const a = eventRows(event({ groups: { team: ['t1'] }, group_properties: [] }), 0, 1);
-    if (a.kind !== 'ok') throw new Error(a.error);
-    expect(parse('event_groups', a.value.eventGroups[0]!.line)).toMatchObject({ group_type: 'team', group_value: 't1', group_properties: {} });
-    const b = eventRows(event({ groups: {}, group_properties: [] }), 0, 1);
-    if (b.kind !== 'ok') throw new Error(b.error);
-    expect(b.value.eventGroups).toEqual([]);
-    expect(parse('events', b.value.events.line)).toMatchObject({ groups: {}, group_properties: '{}' });
-  });
-
-  it('keeps hostile text as data', () => {
+  it('keeps hostile text as data, on one line', () => {
     const hostile = "x'); DROP TABLE events; --\\ \"q\" \n\t ünïcødé \u2028";
-    const out = eventRows(event({ event_type: hostile, user_id: hostile, event_properties: JSON.stringify({ [hostile]: hostile }) }), 0, 1);
-    if (out.kind !== 'ok') throw new Error(out.error);
-    expect(out.value.events.line.split('\n')).toHaveLength(2); // one line: newlines are escaped
-    expect(parse('events', out.value.events.line)).toMatchObject({ event_type: hostile, user_id: hostile, event_properties: { [hostile]: hostile } });
+    const row = ok(eventRows(event({ event_type: hostile, user_id: hostile, event_properties: JSON.stringify({ [hostile]: hostile }), groups: { [hostile]: [hostile] }, group_properties: [] }), 0, 1));
+    expect(parse('event line', row.line)).toMatchObject({
+      event_type: hostile,
+      user_id: hostile,
+      event_properties: { [hostile]: hostile },
+      group_rows: [[hostile, hostile, {}]],
+    });
   });
 
   it.each<[string, Partial<EnrichedEvent>, RegExp]>([
@@ -151,6 +139,7 @@ describe('eventRows', () => {
     ['event_properties not JSON', { event_properties: '{' }, /event_properties is not JSON/],
     ['user_properties a list', { user_properties: '[1]' }, /user_properties is not a JSON object/],
     ['snapshot not JSON', { group_properties: [{ group_type: 'c', group_value: 'v', properties: 'x' }] }, /snapshot/],
+    ['snapshot a list', { group_properties: [{ group_type: 'c', group_value: 'v', properties: '[1]' }] }, /snapshot/],
   ])('rejects %s', (_name, over, error) => {
     const out = eventRows(event(over), 0, 1);
     expect(out.kind).toBe('invalid');
@@ -199,7 +188,7 @@ describe('changeRows', () => {
       project_id: 7, group_type: 'company', property: 'plan', value: 'enterprise', group_value: 'acme',
       event_time: T, removed: 0, receive_time: T + 9, kafka_partition: 1, kafka_offset: 99,
     });
-    expect(out.value.history.every((r) => r.offset === 99 && r.month === 0)).toBe(true);
+    expect(out.value.history.every((r) => r.offset === 99 && r.month === 0 && r.groupRows === 1)).toBe(true);
   });
 
   it('writes a first identify without properties as a current row and no history', () => {
@@ -218,25 +207,24 @@ describe('changeRows', () => {
 });
 
 describe('chunks', () => {
-  const row = (partition: number, offset: number, month = 202611, size = 10) => ({ partition, offset, month, line: 'x'.repeat(size) });
+  const row = (partition: number, offset: number, month = 202611, size = 10, rows = 1) => ({ partition, offset, month, line: 'x'.repeat(size), rows });
 
   it('keeps everything in one insert when small', () => {
-    const rows = [row(0, 1), row(0, 1), row(0, 2), row(1, 1)];
+    const rows = [row(0, 1), row(0, 2), row(1, 1)];
     expect(chunks(rows)).toEqual([rows]);
   });
 
-  it('splits by months without separating the rows of one record', () => {
-    const rows = Array.from({ length: 120 }, (_, i) => row(0, Math.floor(i / 2), 200001 + i));
+  it('splits by months', () => {
+    const rows = Array.from({ length: 120 }, (_, i) => row(0, i, 200001 + i));
     const out = chunks(rows);
-    expect(out.length).toBeGreaterThan(1);
-    for (const c of out) expect(new Set(c.map((r) => r.month)).size).toBeLessThanOrEqual(51);
+    expect(out.map((c) => c.length)).toEqual([50, 50, 20]);
     expect(out.flat()).toEqual(rows);
-    for (let i = 1; i < out.length; i++) expect(out[i]![0]!.offset).not.toBe(out[i - 1]!.at(-1)!.offset);
   });
 
-  it('splits by rows at record boundaries', () => {
-    const rows = Array.from({ length: 450_001 }, (_, i) => row(0, i, 202611, 1));
-    const out = chunks(rows);
-    expect(out.map((c) => c.length)).toEqual([200_000, 200_000, 50_001]);
+  it('splits by the rows the lines make, keeping each line (one record) whole', () => {
+    expect(chunks(Array.from({ length: 450_001 }, (_, i) => row(0, i, 202611, 1))).map((c) => c.length)).toEqual([200_000, 200_000, 50_001]);
+    // lines of 30 group rows each: 6666 fit in 200k rows
+    const out = chunks(Array.from({ length: 10_000 }, (_, i) => row(0, i, 202611, 1, 30)));
+    expect(out.map((c) => c.length)).toEqual([6666, 3334]);
   });
 });

@@ -1,15 +1,20 @@
 // Pure mapping from Kafka records to ClickHouse rows, encoded as JSONCompactEachRow lines (the cheapest text
-// format for both JSON.stringify and ClickHouse's parser). No I/O; unit tested in rows.test.ts.
+// format for both JSON.stringify and ClickHouse's parser). An enriched event is ONE line: the events columns plus
+// `group_rows`, from which ClickHouse itself makes the event_groups rows (INSERT ... SELECT ... FROM input() ARRAY
+// JOIN group_rows), so the shared columns are neither encoded nor parsed once per group. No I/O; unit tested in
+// rows.test.ts.
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
 
-/** One encoded row and what the idempotency filter needs to know about it. */
+/** One encoded line and what the idempotency filter needs to know about it. */
 export interface Row {
-  /** Kafka offset of the record the row came from (every row of one record shares it) */
+  /** Kafka offset of the record the line came from (every row of one record shares it) */
   offset: number;
   /** toYYYYMM(event_time) for tables partitioned by month, 0 for the others */
   month: number;
   /** a JSONCompactEachRow line, ending in '\n' */
   line: string;
+  /** event_groups rows the line makes (the length of its group_rows); 1 for the other tables */
+  groupRows: number;
 }
 
 /** A groups row waits for first_identified, which comes from ClickHouse when the batch is written. */
@@ -53,6 +58,29 @@ export const COLUMNS = {
 } as const;
 
 export type TableName = keyof typeof COLUMNS;
+
+/**
+ * The columns of an enriched event's line, with the types ClickHouse parses them as (input() structure). Plain
+ * String map keys parse faster than LowCardinality ones; the INSERT converts them to the table's types.
+ */
+export const EVENT_INPUT: readonly (readonly [string, string])[] = [
+  ['project_id', 'UInt32'], ['event_time', 'DateTime64(3)'], ['event_type', 'String'], ['uuid', 'UUID'], ['user_id', 'String'],
+  ['device_id', 'String'], ['insert_id', 'String'], ['session_id', 'Int64'], ['event_id', 'Int64'],
+  ['event_properties', 'Map(String, String)'], ['user_properties', 'Map(String, String)'], ['groups', 'Map(String, Array(String))'],
+  ['group_properties', 'String'], ['context', 'Map(String, String)'], ['revenue', 'Nullable(Float64)'], ['price', 'Nullable(Float64)'],
+  ['quantity', 'Nullable(Int64)'], ['location_lat', 'Nullable(Float64)'], ['location_lng', 'Nullable(Float64)'], ['extra', 'String'],
+  ['receive_time', 'DateTime64(3)'], ['kafka_partition', 'UInt32'], ['kafka_offset', 'UInt64'],
+  // one (group type, group value, that group's property bag) per event_groups row
+  ['group_rows', 'Array(Tuple(String, String, Map(String, String)))'],
+  // which tables still need the line: bit 0 events, bit 1 event_groups. Always the last, one digit: the writer
+  // clears bits in place (the byte WANT_FROM_END bytes before the line's end) for tables that hold it already.
+  ['want', 'UInt8'],
+];
+
+export const WANT_EVENTS = 1;
+export const WANT_EVENT_GROUPS = 2;
+/** position of the `want` digit, counted back from the end of a line ('3]\n') */
+export const WANT_FROM_END = 3;
 
 /** DateTime64(3) holds 1900..2299; the writer accepts 1970-01-01 up to (not including) 2200-01-01. */
 export const MAX_TIME_MS = Date.UTC(2200, 0, 1);
@@ -119,32 +147,24 @@ function cleanGroups(groups: Record<string, string[]>): Record<string, string[]>
   return out;
 }
 
-export interface EventRows {
-  events: Row;
-  eventGroups: Row[];
-}
-
-/** EnrichedEvent -> one `events` row and one `event_groups` row per (group type, value) it is attributed to. */
-export function eventRows(e: EnrichedEvent, partition: number, offset: number): Outcome<EventRows> {
+/** EnrichedEvent -> its line: the `events` row, with one group_rows entry per (group type, value) it is attributed to. */
+export function eventRows(e: EnrichedEvent, partition: number, offset: number): Outcome<Row> {
   try {
-    return { kind: 'ok', value: eventRowsOrThrow(e, partition, offset) };
+    return { kind: 'ok', value: eventRowOrThrow(e, partition, offset) };
   } catch (err) {
     if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
     throw err;
   }
 }
 
-function eventRowsOrThrow(e: EnrichedEvent, partition: number, offset: number): EventRows {
+function eventRowOrThrow(e: EnrichedEvent, partition: number, offset: number): Row {
   checkProject(e.project_id);
   checkTime(e.event_time, 'event_time');
   checkTime(e.receive_time, 'receive_time');
   if (!UUID_RE.test(e.uuid)) throw new InvalidRecord('uuid is not a UUID');
-  const eventProps = str(propertyBag(e.event_properties, 'event_properties'));
-  const userProps = str(propertyBag(e.user_properties, 'user_properties'));
   const groups = cleanGroups(e.groups);
-  const groupsText = str(groups);
-  // {type: {value: {props}}} as stamped at ingest; each group's own bag goes with its event_groups row
-  const snapshots: Record<string, Record<string, unknown>> = {};
+  // {type: {value: {props}}} as stamped at ingest, built from the snapshots' own JSON text
+  const byType = new Map<string, string[]>();
   const bags = new Map<string, string>();
   for (const s of e.group_properties) {
     let props: unknown;
@@ -154,37 +174,30 @@ function eventRowsOrThrow(e: EnrichedEvent, partition: number, offset: number): 
       throw new InvalidRecord('group_properties snapshot is not JSON');
     }
     const bag = bagOf(props, 'group_properties snapshot');
-    (snapshots[s.group_type] ??= {})[s.group_value] = props;
+    let entries = byType.get(s.group_type);
+    if (!entries) byType.set(s.group_type, (entries = []));
+    entries.push(`${str(s.group_value)}:${s.properties}`);
     bags.set(`${s.group_type}\u0000${s.group_value}`, str(bag));
   }
-  const allGroupProps = str(str(snapshots));
-  const context = str(e.context);
-  const month = monthOf(e.event_time);
-  const common = {
-    time: String(e.event_time),
-    type: str(e.event_type),
-    ids: `${str(e.uuid)},${str(e.user_id ?? '')},${str(e.device_id ?? '')},${str(e.insert_id ?? '')},${int64(e.session_id, -1)}`,
-    tail: `${String(e.receive_time)},${partition},${offset}]\n`,
-  };
-  const events: Row = {
-    offset,
-    month,
-    line:
-      `[${e.project_id},${common.time},${common.type},${common.ids},${int64(e.event_id, -1)},${eventProps},${userProps},` +
-      `${groupsText},${allGroupProps},${context},${num(e.revenue)},${num(e.price)},${num(e.quantity)},` +
-      `${num(e.location_lat)},${num(e.location_lng)},${str(e.extra ?? '{}')},${common.tail}`,
-  };
-  const eventGroups: Row[] = [];
-  const middle = `${common.time},${common.type},${common.ids},${eventProps},${userProps},`;
-  const after = `${groupsText},${allGroupProps},${context},${num(e.revenue)},${common.tail}`;
-  for (const [type, values] of Object.entries(groups)) {
+  let snapshots = '{';
+  for (const [type, entries] of byType) snapshots += `${snapshots.length > 1 ? ',' : ''}${str(type)}:{${entries.join(',')}}`;
+  snapshots += '}';
+  let groupRows = '[';
+  let n = 0;
+  for (const type of Object.keys(groups)) {
     const typeText = str(type);
-    for (const value of values) {
-      const bag = bags.get(`${type}\u0000${value}`) ?? '{}';
-      eventGroups.push({ offset, month, line: `[${e.project_id},${typeText},${str(value)},${middle}${bag},${after}` });
+    for (const value of groups[type]!) {
+      groupRows += `${n++ > 0 ? ',' : ''}[${typeText},${str(value)},${bags.get(`${type}\u0000${value}`) ?? '{}'}]`;
     }
   }
-  return { events, eventGroups };
+  groupRows += ']';
+  const line =
+    `[${e.project_id},${e.event_time},${str(e.event_type)},${str(e.uuid)},${str(e.user_id ?? '')},${str(e.device_id ?? '')},` +
+    `${str(e.insert_id ?? '')},${int64(e.session_id, -1)},${int64(e.event_id, -1)},` +
+    `${str(propertyBag(e.event_properties, 'event_properties'))},${str(propertyBag(e.user_properties, 'user_properties'))},` +
+    `${str(groups)},${str(snapshots)},${str(e.context)},${num(e.revenue)},${num(e.price)},${num(e.quantity)},` +
+    `${num(e.location_lat)},${num(e.location_lng)},${str(e.extra ?? '{}')},${e.receive_time},${partition},${offset},${groupRows},${WANT_EVENTS | WANT_EVENT_GROUPS}]\n`;
+  return { offset, month: monthOf(e.event_time), line, groupRows: n };
 }
 
 export interface ChangeRows {
@@ -228,10 +241,10 @@ function changeRowsOrThrow(c: GroupChange, partition: number, offset: number): C
   const at = `${str(c.group_value)},${c.event_time},`;
   for (const name of new Set(c.changed)) {
     if (current[name] === null || current[name] === undefined) continue; // listed as changed but absent: a removal below
-    history.push({ offset, month: 0, line: `${lead}${str(name)},${str(valueText(current[name]))},${at}0,${c.receive_time},${tail}` });
+    history.push({ offset, month: 0, groupRows: 1, line: `${lead}${str(name)},${str(valueText(current[name]))},${at}0,${c.receive_time},${tail}` });
   }
   for (const name of new Set([...c.removed, ...c.changed.filter((n) => current[n] === null || current[n] === undefined)])) {
-    history.push({ offset, month: 0, line: `${lead}${str(name)},"",${at}1,${c.receive_time},${tail}` });
+    history.push({ offset, month: 0, groupRows: 1, line: `${lead}${str(name)},"",${at}1,${c.receive_time},${tail}` });
   }
   return { group, history };
 }

@@ -8,6 +8,8 @@ import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, ty
 import { startWriter } from './index';
 import { InputProducer, changeMessage, committedOffsets, enrichedEvent, eventMessage, groupChange, testWriterConfig } from './test-helpers';
 
+jest.setTimeout(60000);
+
 let t: TestKafka;
 let ch: TestClickHouse;
 let input: InputProducer;
