@@ -18,7 +18,7 @@ import {
 import { badRequest } from '../errors';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
-import { fromWhere, unitExpr, withClause, type Source } from '../sql/source';
+import { fromWhere, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
 import { parseRange } from '../time';
 import { buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits } from './common';
 import { eventCondition } from './segmentation';
@@ -119,9 +119,12 @@ function levelsAndTimes(plan: FunnelPlan, W: Sql): { body: Sql[]; times: Sql[] }
   return { body, times };
 }
 
-export function buildFunnelQuery(plan: FunnelPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+/**
+ * Per unit `u`: its group-by keys k0.., the highest step reached (lvl) and the times t1..tn of that path (ms).
+ * The chart aggregates it; the microscope lists the units behind a step (microscope/, issue 7).
+ */
+export function buildFunnelUnits(plan: FunnelPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyNames: Sql[] } {
   const ctx = buildContext(projectId, table, plan, plan.source);
-  const n = plan.steps.length;
   const W = sql`${param(plan.windowMs, 'Int64')}`;
   const stepConds = plan.steps.map((s) => andAll([eventCondition(s), ...s.filters.map((f) => conditionSql(ctx, f))]));
   const mask = join(stepConds.map((c, i) => sql`toUInt16(${c}) * ${trusted(String(2 ** i))}`), ' + ');
@@ -136,7 +139,13 @@ export function buildFunnelQuery(plan: FunnelPlan, projectId: number, table: (na
     FROM (${rows}) GROUP BY u HAVING countIf(bitTest(mask, 0)) > 0`;
   const { body, times } = levelsAndTimes(plan, W);
   const timeCols = times.map((t, i) => sql`${t} AS ${trusted(`t${i + 1}`)}`);
-  const perUnitLevels = sql`SELECT ${join([...keyNames.map((k) => sql`${k}`), ...body, ...timeCols], ', ')} FROM (${perUnit})`;
+  const units = sql`SELECT ${join([sql`u`, ...keyNames.map((k) => sql`${k}`), ...body, ...timeCols], ', ')} FROM (${perUnit})`;
+  return { ctx, units, keyNames: keyNames.map((k) => sql`${k}`) };
+}
+
+export function buildFunnelQuery(plan: FunnelPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+  const { ctx, units: perUnitLevels, keyNames } = buildFunnelUnits(plan, projectId, table, segments);
+  const n = plan.steps.length;
   const aggs: Sql[] = [sql`count() AS r1`];
   for (let k = 2; k <= n; k++) {
     const reached = sql`lvl >= ${trusted(String(k))}`;

@@ -10,7 +10,7 @@ import {
 import { badRequest } from '../errors';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
-import { fromWhere, localDateExpr, unitExpr, withClause, type Source } from '../sql/source';
+import { fromWhere, localDateExpr, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
 import { addBuckets, bucketEndUtc, chDateTime, parseRange, xValues, type Interval } from '../time';
 import { buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits } from './common';
 import { eventCondition } from './segmentation';
@@ -68,8 +68,11 @@ function intervalsBetween(interval: RetentionInterval, from: Sql, to: Sql): Sql 
   }
 }
 
-/** Rows (keys..., cohort = its bucket, n, cnt): n = 0 is the cohort's size. */
-export function buildRetentionQuery(plan: RetentionPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+/**
+ * Per unit `u`: its keys k0.., its cohort (bucket label), the time of its first start event (first, DateTime64) and
+ * `ns`, the intervals it counts in (0 = the cohort itself). The chart counts them; the microscope lists them.
+ */
+export function buildRetentionUnits(plan: RetentionPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyCols: Sql[] } {
   const ctx = buildContext(projectId, table, plan, plan.source);
   const from = param(chDateTime(plan.range.fromMs), "DateTime64(3, 'UTC')");
   const startCond = plan.start ? andAll([eventCondition(plan.start), ...plan.start.filters.map((f) => conditionSql(ctx, f))]) : sql`1`;
@@ -87,9 +90,15 @@ export function buildRetentionQuery(plan: RetentionPlan, projectId: number, tabl
   const diffs = sql`arrayFilter(x -> x >= 1, arrayMap(r -> ${intervalsBetween(plan.interval, sql`c`, sql`r`)}, rbs))`;
   const ns = plan.rolling ? sql`range(0, toUInt64(arrayMax(arrayPushBack(${diffs}, 0))) + 1)` : sql`arrayPushFront(${diffs}, 0)`;
   const keyCols = keyNames.map((k) => sql`${k}`);
-  const perUnitNs = sql`SELECT ${join([...keyCols, sql`toString(c) AS cohort`, sql`${ns} AS ns`], ', ')} FROM (${perUnit})`;
+  const units = sql`SELECT ${join([sql`u`, sql`first`, ...keyCols, sql`toString(c) AS cohort`, sql`${ns} AS ns`], ', ')} FROM (${perUnit})`;
+  return { ctx, units, keyCols };
+}
+
+/** Rows (keys..., cohort = its bucket, n, cnt): n = 0 is the cohort's size. */
+export function buildRetentionQuery(plan: RetentionPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+  const { ctx, units: perUnitNs, keyCols } = buildRetentionUnits(plan, projectId, table, segments);
   const groupCols = join([...keyCols, sql`cohort`, sql`n`], ', ');
-  if (keyNames.length === 0) {
+  if (keyCols.length === 0) {
     return withClause(ctx, sql`SELECT ${groupCols}, count() AS cnt FROM (${perUnitNs}) ARRAY JOIN ns AS n GROUP BY ${groupCols}`);
   }
   const keyList = join(keyCols, ', ');

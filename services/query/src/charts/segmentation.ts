@@ -9,7 +9,7 @@ import {
 import { badRequest } from '../errors';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
-import { bucketExpr, fromWhere, unitExpr, withClause, type Source } from '../sql/source';
+import { bucketExpr, fromWhere, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
 import { parseRange, xValues, type Interval } from '../time';
 import {
   buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits,
@@ -109,6 +109,28 @@ export function eventCondition(def: EventDef): Sql {
   return isAnyEvent(def.eventType) ? sql`1` : sql`event_type = ${param(def.eventType, 'String')}`;
 }
 
+/**
+ * The rows one event's series aggregate: keys k0.., x (interval bucket), u (unit), v (value), ts (event time).
+ * The chart aggregates them; the microscope lists the units behind one point (microscope/, issue 7).
+ */
+export function buildSegmentationRows(
+  plan: SegmentationPlan,
+  index: number,
+  projectId: number,
+  table: (name: string) => string,
+  segments: CompiledCondition[],
+): { ctx: BuildContext; rows: Sql; keyNames: Sql[] } {
+  const spec = plan.series[index]!;
+  const ctx = buildContext(projectId, table, plan, spec.source);
+  const keys = spec.groupBy.map((p, i) => sql`${keyOf(ctx, p)} AS ${trusted(`k${i}`)}`);
+  const keyNames = spec.groupBy.map((_, i) => trusted(`k${i}`));
+  const value = spec.valueProp ? sql`toFloat64OrNull(${keyOf(ctx, spec.valueProp)})` : sql`CAST(NULL, 'Nullable(Float64)')`;
+  const where = andAll([eventCondition(spec.def), ...spec.def.filters.map((f) => conditionSql(ctx, f)), conditionsSql(ctx, segments)]);
+  const rows = sql`SELECT ${join([...keys, sql`${bucketExpr(ctx, plan.interval)} AS x`, sql`${unitExpr(ctx)} AS u`, sql`${value} AS v`, sql`event_time AS ts`], ', ')}
+    ${fromWhere(ctx)} AND ${where}`;
+  return { ctx, rows, keyNames: keyNames.map((k) => sql`${k}`) };
+}
+
 /** One query per event: rows (x, keys..., metric columns), plus per-series rows with x = '' for the whole range. */
 export function buildSegmentationQuery(
   plan: SegmentationPlan,
@@ -117,14 +139,7 @@ export function buildSegmentationQuery(
   table: (name: string) => string,
   segments: CompiledCondition[],
 ): Sql {
-  const spec = plan.series[index]!;
-  const ctx = buildContext(projectId, table, plan, spec.source);
-  const keys = spec.groupBy.map((p, i) => sql`${keyOf(ctx, p)} AS ${trusted(`k${i}`)}`);
-  const keyNames = spec.groupBy.map((_, i) => trusted(`k${i}`));
-  const value = spec.valueProp ? sql`toFloat64OrNull(${keyOf(ctx, spec.valueProp)})` : sql`CAST(NULL, 'Nullable(Float64)')`;
-  const where = andAll([eventCondition(spec.def), ...spec.def.filters.map((f) => conditionSql(ctx, f)), conditionsSql(ctx, segments)]);
-  const rows = sql`SELECT ${join([...keys, sql`${bucketExpr(ctx, plan.interval)} AS x`, sql`${unitExpr(ctx)} AS u`, sql`${value} AS v`], ', ')}
-    ${fromWhere(ctx)} AND ${where}`;
+  const { ctx, rows, keyNames } = buildSegmentationRows(plan, index, projectId, table, segments);
   const cols = metricColumns(plan.metric);
   if (keyNames.length === 0) {
     return withClause(ctx, sql`SELECT x, ${cols} FROM (${rows}) GROUP BY GROUPING SETS ((x), ())`);
