@@ -93,29 +93,35 @@ function levelsAndTimes(plan: FunnelPlan, W: Sql): { body: Sql[]; times: Sql[] }
     }
     return { body, times };
   }
+  // Ordered and sequential, without gathers (a lambda that indexes an array captured from outside copies that
+  // array for every element): V{k}_{l}[p] is the time of step l on the greedy chain that looks for step k from
+  // position p on. Built from the last step back, with shifts and (ordered) reverse fills only.
+  const INF = trusted('toInt64(4611686018427387904)');
+  const shift = (a: Sql) => sql`arrayPushBack(arrayPopFront(${a}), ${INF})`;
+  const V = (k: number, l: number) => trusted(`V${k}_${l}`);
   body.push(
-    sql`length(ev) AS m`,
     sql`arrayPushBack(arrayMap(x -> x.2, ev), toUInt16(65535)) AS mk`,
-    sql`arrayPushBack(arrayMap(x -> x.1, ev), toInt64(0)) AS tt`,
-    sql`arrayEnumerate(mk) AS ix`,
-    sql`arrayFilter((i, b) -> bitTest(b, 0) AND i <= m, ix, mk) AS J1`,
+    sql`arrayPushBack(arrayMap(x -> x.1, ev), ${INF}) AS tt`,
   );
-  for (let k = 2; k <= n; k++) {
-    const J = trusted(`J${k}`);
-    const prev = trusted(`J${k - 1}`);
-    if (plan.mode === 'ordered') {
-      const N = trusted(`N${k}`);
-      body.push(sql`arrayReverseFill((i, b) -> bitTest(b, ${idx(k - 1)}), ix, mk) AS ${N}`);
-      body.push(sql`arrayMap(j -> if(j >= m, m + 1, ${N}[j + 1]), ${prev}) AS ${J}`);
-    } else {
-      body.push(sql`arrayMap(j -> if(j < m AND bitTest(mk[j + 1], ${idx(k - 1)}), j + 1, m + 1), ${prev}) AS ${J}`);
+  for (let k = n; k >= 2; k--) {
+    for (let l = k; l <= n; l++) {
+      const from = l === k ? sql`tt` : shift(sql`${V(k + 1, l)}`);
+      body.push(
+        plan.mode === 'ordered'
+          ? sql`arrayReverseFill((v, b) -> bitTest(b, ${idx(k - 1)}), ${from}, mk) AS ${V(k, l)}`
+          : sql`arrayMap((v, b) -> if(bitTest(b, ${idx(k - 1)}), v, ${INF}), ${from}, mk) AS ${V(k, l)}`,
+      );
     }
   }
-  const js = Array.from({ length: n }, (_, i) => `j${i + 1}`);
-  const within = js.slice(1).map((j) => sql`(${trusted(j)} <= m AND tt[${trusted(j)}] - tt[j1] <= ${W})`);
-  body.push(sql`arrayMap((${trusted(js.join(', '))}) -> toUInt8(1 + ${join(within, ' + ')}), ${trusted(js.map((j) => j.toUpperCase()).join(', '))}) AS LV`);
+  // from each step-1 event: when steps 2..n happen on its chain
+  for (let l = 2; l <= n; l++) body.push(sql`${shift(sql`${V(2, l)}`)} AS ${trusted(`S${l}`)}`);
+  const args = trusted(['b', 't1', ...Array.from({ length: n - 1 }, (_, i) => `s${i + 2}`)].join(', '));
+  const arrays = trusted(['mk', 'tt', ...Array.from({ length: n - 1 }, (_, i) => `S${i + 2}`)].join(', '));
+  const within = Array.from({ length: n - 1 }, (_, i) => sql`(${trusted(`s${i + 2}`)} - t1 <= ${W})`);
+  body.push(sql`arrayMap((${args}) -> if(bitTest(b, 0) AND t1 < ${INF}, toUInt8(1 + ${join(within, ' + ')}), toUInt8(0)), ${arrays}) AS LV`);
   body.push(sql`arrayMax(LV) AS lvl`, sql`arrayFirstIndex(l -> l = lvl, LV) AS bi`);
-  for (let k = 1; k <= n; k++) times.push(sql`tt[${trusted(`J${k}`)}[bi]]`);
+  times.push(sql`tt[bi]`);
+  for (let l = 2; l <= n; l++) times.push(sql`${trusted(`S${l}`)}[bi]`);
   return { body, times };
 }
 

@@ -1,0 +1,229 @@
+// Where generated records go: the gateway's HTTP API (/batch, as an SDK would send them), Kafka directly
+// (IngestRecord / GroupIdentifyRecord, as the gateway would write them; for volumes HTTP is too slow for), or
+// ClickHouse directly (rows as the writer would insert them; for benchmarks).
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { insertRows, type ClickHouse } from '@groupscope/clickhouse';
+import { codecs, groupKey, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { createKafka, createProducer, type Message } from '@groupscope/kafka';
+import type { Logger } from '@groupscope/logger';
+import type { GenRecord } from './model';
+import { emptyBatch, Stamper, STAGE_STRUCTURE, type Batch } from './stamp';
+
+export interface Counts {
+  events: number;
+  identifies: number;
+  groupIdentifies: number;
+}
+
+const count = (c: Counts, r: GenRecord) => {
+  if (r.kind === 'event') c.events++;
+  else if (r.kind === 'identify') c.identifies++;
+  else c.groupIdentifies++;
+};
+
+/** The record as an Amplitude HTTP API event (what an SDK sends to /batch). */
+export function httpEvent(r: GenRecord): Record<string, unknown> {
+  switch (r.kind) {
+    case 'event':
+      return { event_type: r.eventType, user_id: r.userId, time: r.time, insert_id: r.insertId, event_properties: r.eventProperties, platform: 'Web', ...(r.groups ? { groups: r.groups } : {}) };
+    case 'identify':
+      return { event_type: '$identify', user_id: r.userId, time: r.time, user_properties: { $set: r.userProperties }, groups: r.groups };
+    case 'group':
+      return { event_type: '$groupidentify', device_id: 'groupscope-generator', time: r.time, groups: { [r.groupType]: r.groupValue }, group_properties: { $set: r.properties } };
+  }
+}
+
+export interface GatewayOptions {
+  /** the gateway's base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  apiKey: string;
+  /** events per /batch request (the API allows 2000) */
+  batchSize?: number;
+  logger?: Logger;
+}
+
+/** Sends records to the gateway in /batch requests, in order; retries 429 and 5xx replies with back-off. */
+export async function toGateway(records: Iterable<GenRecord>, opts: GatewayOptions): Promise<Counts> {
+  const counts: Counts = { events: 0, identifies: 0, groupIdentifies: 0 };
+  const size = Math.min(2000, opts.batchSize ?? 1000);
+  let batch: Record<string, unknown>[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const body = JSON.stringify({ api_key: opts.apiKey, events: batch });
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${opts.url.replace(/\/$/, '')}/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).catch((err: Error) => err);
+      if (!(res instanceof Error) && res.ok) break;
+      const status = res instanceof Error ? 0 : res.status;
+      const detail = res instanceof Error ? res.message : (await res.text()).slice(0, 300);
+      if ((status !== 0 && status !== 429 && status < 500) || attempt >= 8) throw new Error(`gateway replied ${status || 'nothing'}: ${detail}`);
+      opts.logger?.warn({ status, attempt }, 'generator_batch_retry');
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+    }
+    batch = [];
+  };
+  for (const r of records) {
+    batch.push(httpEvent(r));
+    count(counts, r);
+    if (batch.length >= size) await flush();
+  }
+  await flush();
+  return counts;
+}
+
+export interface KafkaOptions {
+  brokers: string[];
+  topicPrefix: string;
+  projectId: number;
+  logger: Logger;
+  batchSize?: number;
+}
+
+export function ingestRecord(r: Exclude<GenRecord, { kind: 'group' }>, projectId: number, now: number): IngestRecord {
+  const identify = r.kind === 'identify';
+  return {
+    kind: identify ? 'identify' : 'event',
+    project_id: projectId,
+    uuid: randomUUID(),
+    receive_time: now,
+    event_time: r.time,
+    event_type: identify ? '$identify' : r.eventType,
+    user_id: r.userId,
+    device_id: null,
+    insert_id: identify ? null : r.insertId,
+    session_id: null,
+    event_id: null,
+    event_properties: identify ? '{}' : JSON.stringify(r.eventProperties),
+    user_properties: identify ? JSON.stringify({ $set: r.userProperties }) : '{}',
+    groups: identify ? r.groups : (r.groups ?? {}),
+    context: { platform: 'Web' },
+    revenue: null,
+    price: null,
+    quantity: null,
+    location_lat: null,
+    location_lng: null,
+    extra: '{}',
+  };
+}
+
+export function groupIdentifyRecord(r: Extract<GenRecord, { kind: 'group' }>, projectId: number, now: number): GroupIdentifyRecord {
+  return {
+    project_id: projectId,
+    uuid: randomUUID(),
+    receive_time: now,
+    event_time: r.time,
+    group_type: r.groupType,
+    group_value: r.groupValue,
+    group_properties: JSON.stringify({ $set: r.properties }),
+    source: 'api',
+    user_id: null,
+    device_id: null,
+    insert_id: null,
+  };
+}
+
+/** Produces records straight to the ingest and group-identify topics, keyed as the gateway keys them. */
+export async function toKafka(records: Iterable<GenRecord>, opts: KafkaOptions): Promise<Counts> {
+  const counts: Counts = { events: 0, identifies: 0, groupIdentifies: 0 };
+  const topics = topicNames(opts.topicPrefix);
+  const kafka = createKafka({ brokers: opts.brokers, clientId: 'groupscope-generator', logger: opts.logger });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const size = opts.batchSize ?? 2000;
+  let ingest: Message[] = [];
+  let groups: Message[] = [];
+  // group identifies go first when both are pending, so a change is in Kafka before the events after it
+  const flush = async () => {
+    if (groups.length > 0) await producer.send({ topic: topics.groupIdentify, acks: -1, messages: groups });
+    if (ingest.length > 0) await producer.send({ topic: topics.ingest, acks: -1, messages: ingest });
+    ingest = [];
+    groups = [];
+  };
+  try {
+    for (const r of records) {
+      const now = Date.now();
+      count(counts, r);
+      if (r.kind === 'group') {
+        const rec = groupIdentifyRecord(r, opts.projectId, now);
+        groups.push({ key: groupKey(opts.projectId, rec.group_type, rec.group_value), value: codecs.groupIdentify.encode(rec), headers: codecs.groupIdentify.headers() });
+      } else {
+        const rec = ingestRecord(r, opts.projectId, now);
+        ingest.push({ key: userKey(opts.projectId, rec.user_id, rec.device_id), value: codecs.ingest.encode(rec), headers: codecs.ingest.headers() });
+      }
+      if (ingest.length + groups.length >= size) await flush();
+    }
+    await flush();
+  } finally {
+    await producer.disconnect();
+  }
+  return counts;
+}
+
+export interface ClickHouseSinkOptions {
+  projectId: number;
+  /** events per insert */
+  batchEvents?: number;
+  onBatch?(counts: Counts): void;
+}
+
+/** Runs a statement whose rows follow as raw text (JSONCompactEachRow lines). */
+async function execWithBody(ch: ClickHouse, query: string, body: string[]): Promise<void> {
+  const res = await ch.client.exec({ query, values: Readable.from(body.map((c) => Buffer.from(c)), { objectMode: false }) });
+  res.stream.resume();
+  await new Promise<void>((resolve, reject) => {
+    res.stream.once('end', resolve);
+    res.stream.once('close', resolve);
+    res.stream.once('error', reject);
+  });
+}
+
+/**
+ * Inserts the rows the pipeline would have written: events, event_groups, groups, group_property_history. Each
+ * event is encoded once into a staging table; ClickHouse copies it to `events` and expands it into `event_groups`.
+ */
+export async function toClickHouse(ch: ClickHouse, records: Iterable<GenRecord>, opts: ClickHouseSinkOptions): Promise<Counts> {
+  const counts: Counts = { events: 0, identifies: 0, groupIdentifies: 0 };
+  const stamper = new Stamper(opts.projectId);
+  const size = opts.batchEvents ?? 200_000;
+  const stage = ch.table(`generator_stage_${process.pid}`);
+  const command = (query: string) => ch.client.command({ query, clickhouse_settings: { max_insert_threads: 2 } as never });
+  const common = 'project_id, event_time, event_type, uuid, user_id, insert_id, event_properties, user_properties, groups, context, receive_time, kafka_partition, kafka_offset';
+  const source = 'project_id, event_time, event_type, uuid, user_id, insert_id, event_properties, user_properties, groups, context, event_time, 0, kafka_offset';
+  await command(`DROP TABLE IF EXISTS ${stage}`);
+  await command(`CREATE TABLE ${stage} (${STAGE_STRUCTURE}) ENGINE = Memory`);
+  const flush = async (b: Batch) => {
+    if (b.lines.count > 0) {
+      await command(`TRUNCATE TABLE ${stage}`);
+      await execWithBody(ch, `INSERT INTO ${stage} FORMAT JSONCompactEachRow`, b.lines.body());
+      await command(`INSERT INTO ${ch.table('events')} (${common}, device_id, group_properties) SELECT ${source}, '', group_properties FROM ${stage}`);
+      await command(
+        `INSERT INTO ${ch.table('event_groups')} (${common}, device_id, group_type, group_value, group_properties, all_group_properties)
+         SELECT ${source}, '', g.1, g.2, g.3, group_properties FROM ${stage} ARRAY JOIN group_rows AS g`,
+      );
+    }
+    await insertRows(ch, 'groups', b.groups);
+    await insertRows(ch, 'group_property_history', b.history);
+  };
+  try {
+    let batch = emptyBatch();
+    // one batch is inserted while the next is built
+    let inFlight: Promise<void> = Promise.resolve();
+    for (const r of records) {
+      stamper.add(r, batch);
+      count(counts, r);
+      if (batch.lines.count >= size) {
+        await inFlight;
+        const full = batch;
+        const done = { ...counts };
+        inFlight = flush(full).then(() => opts.onBatch?.(done));
+        batch = emptyBatch();
+      }
+    }
+    await inFlight;
+    await flush(batch);
+    opts.onBatch?.({ ...counts });
+  } finally {
+    await command(`DROP TABLE IF EXISTS ${stage}`).catch(() => undefined);
+  }
+  return counts;
+}
