@@ -8,6 +8,7 @@ import { topicNames, topicSpecs } from '@groupscope/events';
 import { loadConfig, commonEnv, kafkaEnv } from '@groupscope/config';
 import { createLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
+import { dataSet, toGateway } from '@groupscope/query/src/generator';
 
 const root = resolve(__dirname, '..', '..');
 const cfg = loadConfig({ ...commonEnv, ...kafkaEnv });
@@ -102,6 +103,49 @@ demo project (id ${demo.project_id})
   secret_key  ${demo.secret_key}
 
 Stop everything with: npm stop`);
+  await demoData(demo, `http://127.0.0.1:${services[0]!.port}`, `http://127.0.0.1:${services[2]!.port}`);
+}
+
+/**
+ * Demo data: when the demo project has no events yet (the query API counts none over 60 days), a few thousand
+ * generated events (accounts, users, funnels, a plan upgrade) go through the gateway; then example queries.
+ */
+async function demoData(demo: { api_key: string; secret_key: string }, gateway: string, query: string): Promise<void> {
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+  const auth = `Basic ${Buffer.from(`${demo.api_key}:${demo.secret_key}`).toString('base64')}`;
+  const activeEvents = async (): Promise<number> => {
+    const qs = new URLSearchParams({ e: JSON.stringify({ event_type: '_active' }), m: 'totals', start: day(-59), end: day(0) });
+    const res = await fetch(`${query}/api/2/events/segmentation?${qs}`, { headers: { authorization: auth } });
+    if (!res.ok) throw new Error(`query API answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    const body = (await res.json()) as { data: { seriesCollapsed: { value: number }[][] } };
+    return body.data.seriesCollapsed[0]?.[0]?.value ?? 0;
+  };
+  try {
+    if ((await activeEvents()) === 0) {
+      process.stdout.write('\nloading demo data (about 3000 events over 30 days) through the gateway ...');
+      const counts = await toGateway(dataSet({ events: 3000, days: 30 }).records(), { url: gateway, apiKey: demo.api_key, pauseAfterGroupsMs: 1500 });
+      // wait until the pipeline (enricher, writer) has written them, so the queries below answer at once
+      const deadline = Date.now() + 120_000;
+      let seen = 0;
+      while (Date.now() < deadline && (seen = await activeEvents()) < counts.events) await new Promise((r) => setTimeout(r, 1000));
+      console.log(` ${counts.events} events sent, ${seen} queryable`);
+    }
+  } catch (err) {
+    console.error(`\ndemo data not loaded: ${(err as Error).message}`);
+  }
+  const u = `${demo.api_key}:${demo.secret_key}`;
+  const range = `--data-urlencode start=${day(-29)} --data-urlencode end=${day(0)}`;
+  console.log(`
+Try the query API (demo project, last 30 days):
+  # active accounts per day
+  curl -s -u ${u} -G ${query}/api/2/events/segmentation ${range} \\
+    --data-urlencode 'e={"event_type":"_active"}' --data-urlencode countGroup=company
+  # accounts through trial -> invoice -> payment, whichever member did each step
+  curl -s -u ${u} -G ${query}/api/2/funnels ${range} --data-urlencode countGroup=company \\
+    --data-urlencode 'e={"event_type":"Trial Started"}' --data-urlencode 'e={"event_type":"Invoice Sent"}' --data-urlencode 'e={"event_type":"Payment Received"}'
+  # weekly retention of accounts that viewed a dashboard, split by their plan today
+  curl -s -u ${u} -G ${query}/api/2/retention ${range} --data-urlencode i=7 --data-urlencode countGroup=company \\
+    --data-urlencode 'se={"event_type":"Dashboard Viewed"}' --data-urlencode re=_active --data-urlencode g=group:company:plan --data-urlencode gpMode=current`);
 }
 
 main().catch((err) => {

@@ -45,6 +45,8 @@ export function parseInterval(raw: unknown, allowed: Record<string, Interval> = 
 
 export function parseSegmentation(query: Query, project: Project, limits: QueryLimits): SegmentationPlan {
   if (query.e === undefined) throw badRequest('e', 'e (the event definition, JSON) is required', 'missing_parameter');
+  const defs = [parseEventDef('e', query.e)];
+  if (query.e2 !== undefined && query.e2 !== '') defs.push(parseEventDef('e2', query.e2));
   const m = single('m', query.m) ?? 'uniques';
   if (!(METRICS as readonly string[]).includes(m)) throw badRequest('m', `m must be one of ${METRICS.join(', ')}`, 'unsupported');
   const metric = m as Metric;
@@ -55,8 +57,6 @@ export function parseSegmentation(query: Query, project: Project, limits: QueryL
   const segments = parseSegments('s', single('s', query.s));
   const g = parseG(single('g', query.g));
   const limit = parseLimit(single('limit', query.limit), 100, limits.maxGroupByLimit);
-  const defs = [parseEventDef('e', query.e)];
-  if (query.e2 !== undefined && query.e2 !== '') defs.push(parseEventDef('e2', query.e2));
   const series = defs.map((def): SeriesSpec => {
     let groupBy = def.groupBy;
     let valueProp: PropRef | undefined;

@@ -40,6 +40,12 @@ export interface GatewayOptions {
   apiKey: string;
   /** events per /batch request (the API allows 2000) */
   batchSize?: number;
+  /**
+   * Pause after sending group identifies, before the records after them. Group identifies and events travel on
+   * different topics, and a group change applies to events the enricher processes after it: when a whole month
+   * is sent in seconds, a pause keeps later events from overtaking the change that precedes them.
+   */
+  pauseAfterGroupsMs?: number;
   logger?: Logger;
 }
 
@@ -62,7 +68,14 @@ export async function toGateway(records: Iterable<GenRecord>, opts: GatewayOptio
     }
     batch = [];
   };
+  let groupsPending = false;
   for (const r of records) {
+    // group identifies travel on their own topic: send them in a request before the records that follow them
+    if (groupsPending && r.kind !== 'group') {
+      await flush();
+      if (opts.pauseAfterGroupsMs) await new Promise((res) => setTimeout(res, opts.pauseAfterGroupsMs));
+    }
+    groupsPending = r.kind === 'group';
     batch.push(httpEvent(r));
     count(counts, r);
     if (batch.length >= size) await flush();
