@@ -13,7 +13,7 @@ async function main() {
   const logger = createLogger('storage', writerConfig.LOG_LEVEL);
   const ch = clickhouseFromConfig(writerConfig, logger);
   await migrate(ch, logger);
-  const writer = await startWriter({ config: writerConfig, logger: logger.child({ service: 'writer' }), ch });
+  const writer = await startWriter({ config: writerConfig, logger: logger.child({ service: 'writer' }), ch, onFatal: () => process.exit(1) });
   const queryDeps = { config: queryConfig, logger: logger.child({ service: 'query' }), ch };
   const query = await startQuery(queryDeps);
   onShutdown(logger, async () => {

@@ -17,6 +17,8 @@ export interface WriterDeps {
   /** a shared ClickHouse handle (local mode: one chDB per process); its owner migrates and closes it */
   ch?: ClickHouse;
   kafka?: Kafka;
+  /** called when the consumer stops for good (kafkajs gave up); main.ts exits so the process is restarted */
+  onFatal?(err: Error): void;
 }
 
 /** The ClickHouse handle the configuration describes (a server with CLICKHOUSE_URL, else chDB). */
@@ -51,6 +53,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       retryMaxMs: config.WRITER_RETRY_MAX_MS,
       sessionTimeout: config.WRITER_SESSION_TIMEOUT_MS,
       crashAfterInserts: config.GROUPSCOPE_TEST_CRASH_AFTER_INSERTS,
+      onFatal: deps.onFatal,
     });
     await pipeline.start();
     const app = createApp({

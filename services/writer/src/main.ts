@@ -5,7 +5,7 @@ import { loadWriterConfig, startWriter } from './index';
 async function main() {
   const config = loadWriterConfig();
   const logger = createLogger('writer', config.LOG_LEVEL);
-  const service = await startWriter({ config, logger });
+  const service = await startWriter({ config, logger, onFatal: () => process.exit(1) });
   onShutdown(logger, () => service.stop());
 }
 

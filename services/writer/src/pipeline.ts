@@ -40,6 +40,8 @@ export interface PipelineOptions {
   sessionTimeout?: number;
   /** test hook: SIGKILL the process after this many acknowledged inserts, before the commit */
   crashAfterInserts?: number;
+  /** the consumer stopped for good (kafkajs gave up): the process should exit and be restarted */
+  onFatal?(err: Error): void;
 }
 
 interface PartitionBuffer {
@@ -101,6 +103,9 @@ export class WriterPipeline {
   private rebalancing = false;
   private stopping = false;
   private flushing: Promise<void> | null = null;
+  /** a batch of this generation was dropped unwritten: nothing after it may be committed until partitions are reassigned */
+  private dropped = false;
+  private crashed = false;
   private maxima = new Map<TableName, Maxima>();
   private inserts = 0;
   private consumer: RunningConsumer | null = null;
@@ -116,7 +121,7 @@ export class WriterPipeline {
   }
 
   running(): boolean {
-    return this.consumer !== null && !this.stopping;
+    return this.consumer !== null && !this.stopping && !this.crashed;
   }
 
   async start(): Promise<void> {
@@ -131,7 +136,11 @@ export class WriterPipeline {
       readCommitted: true,
       sessionTimeout: this.o.sessionTimeout,
       handle: (batch) => this.handle(batch),
-      onCrash: (err) => this.log.fatal({ err }, 'writer_consumer_crashed'),
+      onCrash: (err) => {
+        this.crashed = true;
+        this.log.fatal({ err }, 'writer_consumer_crashed');
+        this.o.onFatal?.(err);
+      },
     });
     const c = this.consumer.consumer;
     c.on(c.events.REBALANCING, () => {
@@ -141,6 +150,7 @@ export class WriterPipeline {
       // offsets restart from the last commit: what is buffered comes again, and another writer may have written
       this.generation++;
       this.rebalancing = false;
+      this.dropped = false;
       this.buffers = new Map();
       this.consumedUpTo = new Map();
       this.bufferedRecords = 0;
@@ -163,7 +173,7 @@ export class WriterPipeline {
     this.wake?.();
     await this.flushing; // a flush under way finishes its attempt, without retrying
     // one last flush while the partitions are still ours; what it cannot write is simply not committed
-    if (this.bufferedRecords > 0 && !this.rebalancing) {
+    if (this.bufferedRecords > 0 && !this.rebalancing && !this.dropped) {
       this.startFlush(true);
       await this.flushing;
     }
@@ -263,6 +273,13 @@ export class WriterPipeline {
 
   private startFlush(final = false): void {
     if (this.flushing || this.bufferedRecords === 0) return;
+    if (this.dropped) {
+      // an earlier batch was not written: committing this one would skip it; all of it comes again later
+      this.buffers = new Map();
+      this.bufferedRecords = 0;
+      m.recordsBuffered.set(0);
+      return;
+    }
     const snap: Snapshot = { parts: [...this.buffers.values()], generation: this.generation, records: this.bufferedRecords, deadSent: false };
     this.buffers = new Map();
     this.bufferedRecords = 0;
@@ -276,6 +293,7 @@ export class WriterPipeline {
     let delay = 200;
     for (let attempt = 1; ; attempt++) {
       if (this.abandoned(snap) || (this.stopping && !final)) {
+        this.dropped = true;
         this.log.info({ records: snap.records, generation: snap.generation }, 'batch_dropped_for_redelivery');
         return;
       }
@@ -287,6 +305,7 @@ export class WriterPipeline {
         this.maxima = new Map(); // something may have landed: read what ClickHouse holds before the next attempt
         m.flushFailures.inc({ stage: (err as { stage?: string }).stage ?? 'clickhouse' });
         if (final) {
+          this.dropped = true;
           this.log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
           return;
         }
@@ -324,8 +343,9 @@ export class WriterPipeline {
       snap.deadSent = true;
     }
     if (this.abandoned(snap)) throw Object.assign(new Error('partitions revoked before the commit'), { stage: 'rebalance' });
+    if (!this.consumer) throw Object.assign(new Error('consumer not started yet'), { stage: 'commit' });
     try {
-      await this.consumer!.consumer.commitOffsets(
+      await this.consumer.consumer.commitOffsets(
         snap.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) })),
       );
     } catch (err) {
