@@ -9,6 +9,11 @@ export interface BatchContext {
   topic: string;
   partition: number;
   messages: KafkaMessage[];
+  /**
+   * Offset of the last record of the fetched batch, transaction markers included (it can be past the last message):
+   * a handler that commits itself commits lastOffset + 1, or a read-committed consumer always lags by the marker.
+   */
+  lastOffset?: string;
   heartbeat(): Promise<void>;
   /** false once the consumer is stopping or the partition was revoked: long work should stop early */
   isRunning(): boolean;
@@ -77,6 +82,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
         topic: batch.topic,
         partition: batch.partition,
         messages: batch.messages,
+        lastOffset: batch.lastOffset(),
         heartbeat,
         isRunning: () => isRunning() && !isStale() && !stopping,
       };

@@ -204,6 +204,9 @@ export class WriterPipeline {
       added++;
     }
     if (added === 0) return;
+    // a transaction marker after the last message belongs to this batch too: committing past it leaves no lag
+    const last = Number(batch.lastOffset ?? -1);
+    if (last > buf!.lastOffset) buf!.lastOffset = last;
     this.consumedUpTo.set(key, buf!.lastOffset);
     if (this.bufferedRecords === 0) this.oldestAt = Date.now();
     this.bufferedRecords += added;

@@ -2,7 +2,7 @@
 // dead letters, and the operational endpoints.
 import { randomUUID } from 'node:crypto';
 import { queryRows, sql, trusted, param } from '@groupscope/clickhouse';
-import { runBatchConsumer, withAdmin, type KafkaMessage, type RunningConsumer } from '@groupscope/kafka';
+import { createProducer, runBatchConsumer, withAdmin, type KafkaMessage, type RunningConsumer } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import { startWriter } from './index';
@@ -150,6 +150,28 @@ describe('writer', () => {
       const ends = await withAdmin(t.kafka, (a) => a.fetchTopicOffsets(t.topics.enriched));
       return ends.length > 0 && ends.every((e) => committed.get(e.partition) === Number(e.high));
     });
+  });
+
+  it('reads only committed transactions and commits past their markers (no lag left behind)', async () => {
+    const producer = createProducer(t.kafka, { transactionalId: uniqueName('txn') });
+    await producer.connect();
+    try {
+      const aborted = await producer.transaction();
+      await aborted.send({ topic: t.topics.enriched, messages: Array.from({ length: 5 }, (_, i) => eventMessage(enrichedEvent(i, { project_id: 46 }))) });
+      await aborted.abort();
+      const txn = await producer.transaction();
+      await txn.send({ topic: t.topics.enriched, messages: Array.from({ length: 10 }, (_, i) => eventMessage(enrichedEvent(i, { project_id: 47 }))) });
+      await txn.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor(async () => (await count('events', sql`project_id = 47`)) === 10);
+    await waitFor(async () => {
+      const committed = await committedOffsets(t.kafka, groupId, t.topics.enriched);
+      const ends = await withAdmin(t.kafka, (a) => a.fetchTopicOffsets(t.topics.enriched));
+      return ends.every((e) => committed.get(e.partition) === Number(e.high));
+    }, { message: 'committed up to the high watermark, markers included' });
+    expect(await count('events', sql`project_id = 46`)).toBe(0);
   });
 
   it('sends undecodable and invalid records to the DLQ with reason headers, and writes the rest', async () => {
