@@ -1,7 +1,7 @@
 // Query service latency on a generated B2B data set loaded straight into ClickHouse (events + event_groups as the
 // writer stores them): p50/p95 of segmentation, a 3-step funnel and retention, by user and by account, each
 // beside the same question asked in hand-written SQL in the same run (ratio = SQL p50 / API p50).
-// Size: BENCH_QUERY_EVENTS (default 5M; the full size is 10M, ~1M users, 20k accounts), 200k with BENCH_QUICK=1.
+// Size: BENCH_QUERY_EVENTS (default 4M, to stay within ~10 minutes on 2 shared cores; the full size is 10M, ~1M users, 20k accounts), 200k with BENCH_QUICK=1.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProjectRegistry } from '@groupscope/projects';
@@ -40,7 +40,7 @@ async function settleMerges(ch: ClickHouse, maxMs: number): Promise<void> {
 const bench: Bench = {
   name: 'query service charts',
   async run(ctx) {
-    const events = ctx.quick ? 200_000 : Number(process.env.BENCH_QUERY_EVENTS ?? 5_000_000);
+    const events = ctx.quick ? 200_000 : Number(process.env.BENCH_QUERY_EVENTS ?? 4_000_000);
     const runs = ctx.quick ? 3 : 7;
     const ch = await ctx.clickhouse({ migrate: true });
     const ds = dataSet({ events, days: 30, end: END, seed: 1 });

@@ -173,6 +173,10 @@ describe('segmentation', () => {
     expect(series(ok(await seg({ e, gpMode: 'current' })))).toEqual([[0, [2, 2, 0, 1], 2]]);
     const numeric = { event_type: '_active', filters: [{ subprop_type: 'group', group_type: 'company', subprop_key: 'seats', subprop_op: 'greater', subprop_value: ['10'] }] };
     expect(series(ok(await seg({ e: numeric, countGroup: 'company' })))).toEqual([[0, [1, 1, 0, 1], 1]]);
+    // by user, the stamped number is read from the event's JSON: acme (12, then 40 seats) qualifies, globex (8) and initech (3) do not
+    expect(series(ok(await seg({ e: numeric })))).toEqual([[0, [2, 2, 0, 1], 2]]);
+    const text = { event_type: '_active', filters: [{ subprop_type: 'group', group_type: 'company', subprop_key: 'seats', subprop_op: 'is', subprop_value: ['40'] }] };
+    expect(series(ok(await seg({ e: text })))).toEqual([[0, [0, 1, 0, 1], 2]]);
   });
 
   it('groups users by account ("by account"), with (none) for events without one', async () => {

@@ -24,10 +24,12 @@ function stampedJson(ctx: BuildContext): Sql {
   return ctx.source.table === 'events' ? sql`group_properties` : sql`all_group_properties`;
 }
 
-/** A stamped group property read from the JSON, as the Map columns hold it: strings as-is, anything else as JSON text. */
+/**
+ * A stamped group property read from the JSON, as the Map columns hold it: strings as-is, anything else as its JSON
+ * text (which is what JSONExtract(..., 'String') returns, in one parse).
+ */
 function jsonGroupProp(ctx: BuildContext, groupType: string, value: Sql, key: string): Sql {
-  const path = sql`${stampedJson(ctx)}, ${param(groupType, 'String')}, ${value}, ${param(key, 'String')}`;
-  return sql`if(JSONType(${path}) = 'String', JSONExtractString(${path}), JSONExtractRaw(${path}))`;
+  return sql`JSONExtract(${stampedJson(ctx)}, ${param(groupType, 'String')}, ${value}, ${param(key, 'String')}, 'String')`;
 }
 
 /**
