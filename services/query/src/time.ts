@@ -77,7 +77,7 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 /** Local wall-clock fields of an instant in `tz`. */
-function localParts(ms: number, tz: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+export function localParts(ms: number, tz: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
   const parts: Record<string, number> = {};
   for (const p of formatter(tz).formatToParts(new Date(ms))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);
