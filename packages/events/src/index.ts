@@ -4,6 +4,7 @@ import type { EnrichedEvent, GroupChange, GroupIdentifyRecord, IngestRecord } fr
 export * from './codec';
 export * from './topics';
 export * from './types';
+export * from './builders';
 
 /** The codecs of every record groupscope writes to Kafka, each able to read all earlier versions. */
 export const codecs = {

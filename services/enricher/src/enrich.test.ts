@@ -1,4 +1,4 @@
-import { userKey, type EnrichedEvent, type GroupChange, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { newIngestRecord, userKey, type EnrichedEvent, type GroupChange, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { DEFAULT_LIMITS, GroupBatch, IngestBatch, applyGroupIdentify, dedupHash, enrich, type Limits, type Outcome } from './enrich';
 import { dedupSegmentKey } from './changelog';
 import { DedupWindow, GroupStore, type UserStore } from './state';
@@ -6,30 +6,7 @@ import { DedupWindow, GroupStore, type UserStore } from './state';
 let seq = 0;
 function rec(o: Partial<IngestRecord> = {}): IngestRecord {
   seq++;
-  return {
-    kind: 'event',
-    project_id: 1,
-    uuid: `uuid-${seq}`,
-    receive_time: 1_000_000 + seq,
-    event_time: 1_000_000 + seq,
-    event_type: 'Page Viewed',
-    user_id: 'alice',
-    device_id: null,
-    insert_id: null,
-    session_id: null,
-    event_id: null,
-    event_properties: '{}',
-    user_properties: '{}',
-    groups: {},
-    context: {},
-    revenue: null,
-    price: null,
-    quantity: null,
-    location_lat: null,
-    location_lng: null,
-    extra: '{}',
-    ...o,
-  };
+  return newIngestRecord({ project_id: 1, uuid: `uuid-${seq}`, receive_time: 1_000_000 + seq, event_time: 1_000_000 + seq, event_type: 'Page Viewed', user_id: 'alice', ...o });
 }
 const identify = (o: Partial<IngestRecord>) => rec({ kind: 'identify', event_type: '$identify', ...o });
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import {
   codecs,
   groupKey,
+  newIngestRecord,
   userKey,
   type EnrichedEvent,
   type GroupChange,
@@ -18,30 +19,7 @@ import { retrying } from './changelog-reader';
 
 export function ingestRecord(o: Partial<IngestRecord> = {}): IngestRecord {
   const now = Date.now();
-  return {
-    kind: 'event',
-    project_id: 1,
-    uuid: randomUUID(),
-    receive_time: now,
-    event_time: now,
-    event_type: 'Page Viewed',
-    user_id: 'alice',
-    device_id: null,
-    insert_id: null,
-    session_id: null,
-    event_id: null,
-    event_properties: '{}',
-    user_properties: '{}',
-    groups: {},
-    context: {},
-    revenue: null,
-    price: null,
-    quantity: null,
-    location_lat: null,
-    location_lng: null,
-    extra: '{}',
-    ...o,
-  };
+  return newIngestRecord({ project_id: 1, uuid: randomUUID(), receive_time: now, event_time: now, event_type: 'Page Viewed', user_id: 'alice', ...o });
 }
 
 export const identifyRecord = (o: Partial<IngestRecord>) => ingestRecord({ kind: 'identify', event_type: '$identify', ...o });

@@ -4,7 +4,7 @@
 // The enricher and writer run in-process (loaded at run time: services do not import each other's code).
 import { randomUUID } from 'node:crypto';
 import { sql, param, trusted, queryRows } from '@groupscope/clickhouse';
-import { codecs, userKey, type IngestRecord } from '@groupscope/events';
+import { codecs, newIngestRecord, userKey, type IngestRecord } from '@groupscope/events';
 import { createProducer, type Producer } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
@@ -54,29 +54,16 @@ afterAll(async () => {
 
 function event(user: string, at: number, type = 'Login'): IngestRecord {
   const uuid = randomUUID();
-  return {
-    kind: 'event',
+  return newIngestRecord({
     project_id: A.project_id,
     uuid,
     receive_time: Date.now(),
     event_time: at,
     event_type: type,
     user_id: user,
-    device_id: null,
     insert_id: uuid,
-    session_id: null,
-    event_id: null,
-    event_properties: '{}',
-    user_properties: '{}',
     groups: { company: ['acme'] },
-    context: {},
-    revenue: null,
-    price: null,
-    quantity: null,
-    location_lat: null,
-    location_lng: null,
-    extra: '{}',
-  };
+  });
 }
 
 const ingest = (records: IngestRecord[]) =>

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { insertRows, type ClickHouse } from '@groupscope/clickhouse';
-import { codecs, groupKey, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { codecs, groupKey, newIngestRecord, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { createKafka, createProducer, type Message } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { GenRecord } from './model';
@@ -94,7 +94,7 @@ export interface KafkaOptions {
 
 export function ingestRecord(r: Exclude<GenRecord, { kind: 'group' }>, projectId: number, now: number): IngestRecord {
   const identify = r.kind === 'identify';
-  return {
+  return newIngestRecord({
     kind: identify ? 'identify' : 'event',
     project_id: projectId,
     uuid: randomUUID(),
@@ -102,21 +102,12 @@ export function ingestRecord(r: Exclude<GenRecord, { kind: 'group' }>, projectId
     event_time: r.time,
     event_type: identify ? '$identify' : r.eventType,
     user_id: r.userId,
-    device_id: null,
     insert_id: identify ? null : r.insertId,
-    session_id: null,
-    event_id: null,
     event_properties: identify ? '{}' : JSON.stringify(r.eventProperties),
     user_properties: identify ? JSON.stringify({ $set: r.userProperties }) : '{}',
     groups: identify ? r.groups : (r.groups ?? {}),
     context: { platform: 'Web' },
-    revenue: null,
-    price: null,
-    quantity: null,
-    location_lat: null,
-    location_lng: null,
-    extra: '{}',
-  };
+  });
 }
 
 export function groupIdentifyRecord(r: Extract<GenRecord, { kind: 'group' }>, projectId: number, now: number): GroupIdentifyRecord {
