@@ -6,13 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 import { queryRows, sql, param, trusted } from '@groupscope/clickhouse';
-import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry, type NewKeys } from '@groupscope/projects';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse } from '@groupscope/testing';
-import { loadGatewayConfig, startGateway } from '@groupscope/gateway';
-import { loadEnricherConfig, startEnricher } from '@groupscope/enricher';
-import { loadWriterConfig, startWriter } from '@groupscope/writer';
-import { loadQueryConfig, startQuery } from '@groupscope/query';
+import { waitFor } from '@groupscope/testing';
+import { startStack, type Stack } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -23,52 +19,18 @@ const registry = new ProjectRegistry(projectsFile);
 const mapped = registry.create('segment-mapped');
 registry.setSegment(mapped.project_id, { group_type_trait: 'group_type', group_value_trait: 'name' });
 const plain = registry.create('segment-plain');
-const k = testKafka(silentLogger);
 
-let ch: TestClickHouse;
-const stops: (() => Promise<void>)[] = [];
-let gatewayUrl = '';
-let queryUrl = '';
-
-const env = () => ({
-  KAFKA_BROKERS: k.brokers.join(','),
-  TOPIC_PREFIX: k.prefix,
-  KAFKA_PARTITIONS: '2',
-  PROJECTS_FILE: projectsFile,
-  LOG_LEVEL: 'silent',
-  GATEWAY_PORT: '0',
-  ENRICHER_PORT: '0',
-  WRITER_PORT: '0',
-  QUERY_PORT: '0',
-  WRITER_BATCH_MS: '200',
-  ENRICHER_GROUP_ID: uniqueName('enricher'),
-  WRITER_GROUP_ID: uniqueName('writer'),
-  GROUPSCOPE_DATA_DIR: dir,
-});
-
+let stack: Stack;
 beforeAll(async () => {
-  ch = await testClickHouse();
-  await k.ensureTopics(2);
-  const gateway = await startGateway({ config: loadGatewayConfig(env()), logger: silentLogger });
-  stops.push(() => gateway.stop());
-  gatewayUrl = gateway.url;
-  const enricher = await startEnricher({ config: loadEnricherConfig(env()), logger: silentLogger });
-  stops.push(() => enricher.stop());
-  const writer = await startWriter({ config: loadWriterConfig(env()), logger: silentLogger, ch });
-  stops.push(() => writer.stop());
-  const query = await startQuery({ config: loadQueryConfig(env()), logger: silentLogger, ch });
-  stops.push(() => query.stop());
-  queryUrl = query.url;
+  stack = await startStack({ projectsFile, dataDir: dir });
 });
-
 afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await ch?.cleanup();
+  await stack?.stop();
 });
 
 /** Segment's library as an app would configure it, sending each call at once; resolves when the gateway took it. */
 function segment(keys: NewKeys) {
-  const analytics = new Analytics({ writeKey: keys.api_key, host: gatewayUrl, flushAt: 1, flushInterval: 50, maxRetries: 5 });
+  const analytics = new Analytics({ writeKey: keys.api_key, host: stack.gatewayUrl, flushAt: 1, flushInterval: 50, maxRetries: 5 });
   const delivered = (call: (cb: (err?: unknown) => void) => void) =>
     new Promise<void>((resolve, reject) => call((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve())));
   return {
@@ -82,12 +44,12 @@ function segment(keys: NewKeys) {
 
 const count = async (keys: NewKeys, table: string, where = sql`1`) =>
   Number(
-    (await queryRows<{ n: number }>(ch, sql`SELECT count() AS n FROM ${trusted(ch.table(table))} WHERE project_id = ${param(keys.project_id, 'UInt32')} AND ${where}`))[0]!.n,
+    (await queryRows<{ n: number }>(stack.ch, sql`SELECT count() AS n FROM ${trusted(stack.ch.table(table))} WHERE project_id = ${param(keys.project_id, 'UInt32')} AND ${where}`))[0]!.n,
   );
 
 async function api<T>(keys: NewKeys, path: string, params: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   const qs = new URLSearchParams(params).toString();
-  const res = await fetch(`${queryUrl}${path}${qs ? `?${qs}` : ''}`, {
+  const res = await fetch(`${stack.queryUrl}${path}${qs ? `?${qs}` : ''}`, {
     headers: { authorization: `Basic ${Buffer.from(`${keys.api_key}:${keys.secret_key}`).toString('base64')}` },
   });
   return { status: res.status, body: (await res.json()) as T };
