@@ -53,7 +53,7 @@ function scalarText(v: unknown): string | undefined {
   return undefined;
 }
 
-/** Ids: numbers become text (Segment accepts them); any other non-string is passed on for validation to refuse. */
+/** Ids: numbers become text (Segment accepts them); other non-strings are left for checkId to refuse. */
 const idValue = (v: unknown): unknown => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v === '' ? undefined : v);
 
 /**
@@ -86,8 +86,9 @@ export function viewedName(kind: 'Page' | 'Screen', name: string | undefined, ca
   return full ? `Viewed ${full} ${kind}` : `Loaded a ${kind}`;
 }
 
+/** Sets a context field from a scalar; objects, lists and empty strings are skipped rather than refused. */
 function put(ev: Obj, key: string, v: unknown): void {
-  const s = typeof v === 'string' ? (v === '' ? undefined : v) : scalarText(v);
+  const s = scalarText(v);
   if (s !== undefined) ev[key] = s;
 }
 
