@@ -7,13 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInstance, Identify } from '@amplitude/analytics-node';
 import { queryRows, sql, param, trusted } from '@groupscope/clickhouse';
-import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse } from '@groupscope/testing';
-import { loadGatewayConfig, startGateway } from '@groupscope/gateway';
-import { loadEnricherConfig, startEnricher } from '@groupscope/enricher';
-import { loadWriterConfig, startWriter } from '@groupscope/writer';
-import { loadQueryConfig, startQuery } from '@groupscope/query';
+import { waitFor } from '@groupscope/testing';
+import { startStack, type Stack } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -22,47 +18,19 @@ const projectsFile = join(dir, 'projects.json');
 const registry = new ProjectRegistry(projectsFile);
 const project = registry.create('pipeline');
 const other = registry.create('other');
-const k = testKafka(silentLogger);
 
-let ch: TestClickHouse;
-const stops: (() => Promise<void>)[] = [];
+let stack: Stack;
+let ch: Stack['ch'];
 let gatewayUrl = '';
 let queryUrl = '';
 
-const env = () => ({
-  KAFKA_BROKERS: k.brokers.join(','),
-  TOPIC_PREFIX: k.prefix,
-  KAFKA_PARTITIONS: '2',
-  PROJECTS_FILE: projectsFile,
-  LOG_LEVEL: 'silent',
-  GATEWAY_PORT: '0',
-  ENRICHER_PORT: '0',
-  WRITER_PORT: '0',
-  QUERY_PORT: '0',
-  WRITER_BATCH_MS: '200',
-  ENRICHER_GROUP_ID: uniqueName('enricher'),
-  WRITER_GROUP_ID: uniqueName('writer'),
-  GROUPSCOPE_DATA_DIR: dir,
-});
-
 beforeAll(async () => {
-  ch = await testClickHouse();
-  await k.ensureTopics(2);
-  const gateway = await startGateway({ config: loadGatewayConfig(env()), logger: silentLogger });
-  stops.push(() => gateway.stop());
-  gatewayUrl = gateway.url;
-  const enricher = await startEnricher({ config: loadEnricherConfig(env()), logger: silentLogger });
-  stops.push(() => enricher.stop());
-  const writer = await startWriter({ config: loadWriterConfig(env()), logger: silentLogger, ch });
-  stops.push(() => writer.stop());
-  const query = await startQuery({ config: loadQueryConfig(env()), logger: silentLogger, ch });
-  stops.push(() => query.stop());
-  queryUrl = query.url;
+  stack = await startStack({ projectsFile, dataDir: dir });
+  ({ ch, gatewayUrl, queryUrl } = stack);
 });
 
 afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await ch?.cleanup();
+  await stack?.stop();
 });
 
 const count = async (table: string, where = sql`1`) =>

@@ -43,4 +43,20 @@ describe('ProjectRegistry', () => {
     expect(reg.authenticate(r.api_key, r.secret_key)?.id).toBe(a.project_id);
     expect(reg.authenticate(r.api_key, a.secret_key)).toBeUndefined();
   });
+
+  it('stores Segment group trait settings per project, validates them, and clears a field given as null', () => {
+    const file = tmpFile();
+    const reg = new ProjectRegistry(file);
+    const a = reg.create('alpha');
+    const b = reg.create('beta');
+    expect(reg.byId(a.project_id)?.segment).toBeUndefined();
+    expect(reg.setSegment(a.project_id, { group_type_trait: 'group_type', group_value_trait: 'name' })).toEqual({ group_type_trait: 'group_type', group_value_trait: 'name' });
+    // another reader of the same file sees it; the other project is untouched
+    expect(new ProjectRegistry(file).byId(a.project_id)?.segment).toEqual({ group_type_trait: 'group_type', group_value_trait: 'name' });
+    expect(reg.byId(b.project_id)?.segment).toBeUndefined();
+    expect(reg.setSegment(a.project_id, { group_value_trait: null })).toEqual({ group_type_trait: 'group_type' });
+    expect(() => reg.setSegment(a.project_id, { group_type_trait: '' })).toThrow();
+    expect(() => reg.setSegment(99, { group_type_trait: 'x' })).toThrow(/no project/);
+    expect(reg.byId(a.project_id)?.segment).toEqual({ group_type_trait: 'group_type' });
+  });
 });

@@ -14,6 +14,17 @@ export const throttleSchema = z.object({
   batch_eps: z.number().positive().default(1000),
 });
 
+/**
+ * Segment's Amplitude (Classic) destination settings "Amplitude Group Type Trait" / "Amplitude Group Value Trait":
+ * which traits of a Segment `group` call name the group type and the group value. Unset: every group call maps
+ * to the type "[Segment] Group" with the groupId as value.
+ */
+export const segmentSettingsSchema = z.object({
+  group_type_trait: z.string().min(1).max(1024).optional(),
+  group_value_trait: z.string().min(1).max(1024).optional(),
+});
+export type SegmentSettings = z.infer<typeof segmentSettingsSchema>;
+
 const projectSchema = z.object({
   id: z.number().int().positive(),
   name: z.string().min(1),
@@ -22,6 +33,7 @@ const projectSchema = z.object({
   secret_hash: z.string(),
   time_zone: z.string().default('UTC'),
   throttle: throttleSchema.default({ enabled: false, httpapi_eps: 30, batch_eps: 1000 }),
+  segment: segmentSettingsSchema.optional(),
   created_at: z.string(),
   rotated_at: z.string().optional(),
 });
@@ -142,6 +154,21 @@ export class ProjectRegistry {
       const p = file.projects.find((x) => x.id === id);
       if (!p) throw new Error(`no project with id ${id}`);
       p.throttle = throttleSchema.parse({ ...p.throttle, ...throttle });
+    });
+  }
+
+  /** Replaces a project's Segment settings; a field given as null is cleared. */
+  setSegment(id: number, settings: { [K in keyof SegmentSettings]?: string | null }): SegmentSettings {
+    return this.update((file) => {
+      const p = file.projects.find((x) => x.id === id);
+      if (!p) throw new Error(`no project with id ${id}`);
+      const merged: Record<string, unknown> = { ...p.segment };
+      for (const [k, v] of Object.entries(settings)) {
+        if (v === null) delete merged[k];
+        else if (v !== undefined) merged[k] = v;
+      }
+      p.segment = segmentSettingsSchema.parse(merged);
+      return p.segment;
     });
   }
 

@@ -22,6 +22,7 @@ import type { Batcher } from './batcher';
 import type { ProjectLookup } from './projects';
 import type { Throttle } from './throttle';
 import * as metrics from './metrics';
+import { mountSegmentRoutes } from './segment/routes';
 
 export interface RouteDeps {
   logger: Logger;
@@ -30,6 +31,8 @@ export interface RouteDeps {
   batcher: Batcher;
   limits: Limits;
   bodyLimits: { httpapi: number; batch: number; identify: number };
+  /** the gateway's address as browsers reach it, for the Segment settings document (else each request's Host) */
+  publicUrl?: string;
 }
 
 type Endpoint = 'httpapi' | 'batch' | 'identify' | 'groupidentify';
@@ -162,6 +165,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     app.post(path, formRoute(endpoint, process));
     app.get(path, formRoute(endpoint, process));
   }
+
+  mountSegmentRoutes(app, deps);
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json(replies.notFound().body);

@@ -14,7 +14,7 @@ function harness(opts: Partial<BatcherOptions> = {}) {
   const calls: Call[] = [];
   const b = new Batcher({
     send: (batches) => new Promise<void>((resolve, reject) => calls.push({ batches, resolve, reject })),
-    topics: { ingest: 'in', groupIdentify: 'gi' },
+    topics: { ingest: 'in', groupIdentify: 'gi', dlq: 'dlq' },
     timeoutMs: 1000,
     microbatch: true,
     lingerMs: 0,

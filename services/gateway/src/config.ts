@@ -39,6 +39,11 @@ export const gatewayEnv = {
    * (true, false, a hop count, or comma-separated addresses/subnets/names such as loopback, uniquelocal).
    */
   GATEWAY_TRUST_PROXY: z.string().default('loopback'),
+  /**
+   * The gateway's address as browsers and SDKs reach it (https://ingest.example.com), for the settings document
+   * analytics-next loads; empty: the Host and protocol of each request (X-Forwarded-* from trusted proxies).
+   */
+  GATEWAY_PUBLIC_URL: z.union([z.literal(''), z.string().url().regex(/^https?:\/\//i)]).default(''),
   /** most ids tracked by the per-user/device throttle before the oldest are forgotten */
   GATEWAY_THROTTLE_MAX_IDS: int(1_000_000, 1000),
 };

@@ -94,7 +94,7 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
     send: async (topicMessages) => {
       await producer.sendBatch({ acks: -1, topicMessages });
     },
-    topics: { ingest: topics.ingest, groupIdentify: topics.groupIdentify },
+    topics: { ingest: topics.ingest, groupIdentify: topics.groupIdentify, dlq: topics.dlq },
     timeoutMs: config.GATEWAY_SEND_TIMEOUT_MS,
     microbatch: config.GATEWAY_MICROBATCH,
     lingerMs: config.GATEWAY_LINGER_MS,
@@ -130,6 +130,7 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
       maxRecordBytes: config.GATEWAY_MAX_RECORD_BYTES,
     },
     bodyLimits: { httpapi: config.GATEWAY_HTTPAPI_MAX_BYTES, batch: config.GATEWAY_BATCH_MAX_BYTES, identify: config.GATEWAY_IDENTIFY_MAX_BYTES },
+    publicUrl: config.GATEWAY_PUBLIC_URL || undefined,
   });
   // requests in flight get up to one send deadline (plus a margin) to finish when stopping
   const http = await listen(app, config.GATEWAY_PORT, config.HTTP_HOST, logger, config.GATEWAY_SEND_TIMEOUT_MS + 2000);

@@ -3,7 +3,7 @@
 import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import type { EventErrors, NormalizedEvent, NormalizedGroupIdentify } from './validate';
 
-export type TopicRole = 'ingest' | 'groupIdentify';
+export type TopicRole = 'ingest' | 'groupIdentify' | 'dlq';
 
 export interface OutMessage {
   role: TopicRole;
