@@ -1,7 +1,6 @@
 // The query time limit covers every ClickHouse call, not only charts: here an account lookup and the cohort list
 // read tables replaced by deliberately slow views (one row per block, sleeping on each), and with
 // QUERY_TIMEOUT_MS=1000 both are answered 504 in the API's error shape while a fast request still succeeds.
-import { queryRows, sql } from '@groupscope/clickhouse';
 import { testClickHouse, type TestClickHouse } from '@groupscope/testing';
 import { startTestService, type TestService } from './service';
 
@@ -28,8 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await svc?.stop();
-  // the embedded engine keeps a SET for its session: leave no 1 s limit behind for the next test file
-  await queryRows(ch, sql`SELECT 1`, { max_execution_time: 0 }).catch(() => undefined);
   await ch?.cleanup();
 });
 

@@ -1,5 +1,5 @@
-// Cohorts of users or groups: behavioral (computed on creation and refresh) and static (uploaded ids, or saved
-// from the microscope); list, members (JSON or CSV), delete.
+// The cohort routes: create (behavioral), upload (static), list, one, refresh, members (JSON or CSV), delete; and
+// saving a static cohort, which the microscope is handed through index.ts.
 import { sql, type Sql } from '@groupscope/clickhouse';
 import type { Response, Router } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';

@@ -1,6 +1,8 @@
 // The one place the query service runs SQL. Stores and chart builders only build statements (Sql, or rows to insert);
 // this executor runs them, every call under the query time limit: ClickHouse's own max_execution_time stops the
 // work on the server, and a deadline a little later gives up the wait (a stalled connection), both answered 504.
+// The limit goes into each statement's SETTINGS clause rather than the client's per-call settings: the embedded
+// engine turns those into a SET that outlives the call, and in local mode the writer shares that session.
 import { exec, insertRows, queryRows, sql, trusted, type ClickHouse, type Sql } from '@groupscope/clickhouse';
 import { queryTimeout } from '../http/errors';
 
@@ -26,8 +28,7 @@ const GRACE_MS = 2000;
 
 export function createDb(ch: ClickHouse, timeoutMs: number): Db {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const settings = { max_execution_time: seconds };
-  const limit = trusted(String(seconds));
+  const limited = (q: Sql) => sql`${q} SETTINGS max_execution_time = ${trusted(String(seconds))}`;
   const deadline = <T>(work: Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -37,9 +38,9 @@ export function createDb(ch: ClickHouse, timeoutMs: number): Db {
   };
   return {
     table: (name) => ch.table(name),
-    rows: <T>(q: Sql) => deadline(queryRows<T>(ch, q, settings)),
-    // statements take the limit in their SETTINGS clause (exec has no per-call settings)
-    exec: (q) => deadline(exec(ch, sql`${q} SETTINGS max_execution_time = ${limit}`)),
-    insert: (i) => (i.rows.length === 0 ? Promise.resolve() : deadline(insertRows(ch, i.table, i.rows, settings))),
+    rows: <T>(q: Sql) => deadline(queryRows<T>(ch, limited(q))),
+    exec: (q) => deadline(exec(ch, limited(q))),
+    // rows sent as data run no query that could take long: the deadline alone guards the wait
+    insert: (i) => (i.rows.length === 0 ? Promise.resolve() : deadline(insertRows(ch, i.table, i.rows))),
   };
 }
