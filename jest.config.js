@@ -16,13 +16,13 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages,services}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,services,tools}/**/*.test.ts'],
       testPathIgnorePatterns: [...ignore, '\\.integration\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{packages,services,deploy}/**/*.integration.test.ts'],
+      testMatch: ['<rootDir>/{packages,services,tools,deploy}/**/*.integration.test.ts'],
       testPathIgnorePatterns: ignore,
     },
     {

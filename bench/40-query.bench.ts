@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProjectRegistry } from '@groupscope/projects';
 import { param, queryRows, sql, type ClickHouse } from '@groupscope/clickhouse';
-import { dataSet, toClickHouse } from '@groupscope/query/src/generator';
+import { dataSet, toClickHouse } from '@groupscope/datagen';
 import { loadQueryConfig, startQuery } from '@groupscope/query';
 import type { Bench, BenchResult } from './harness';
 import { percentile, rate, round } from './harness';

@@ -14,7 +14,7 @@ import { createKafka, ensureTopics } from '@groupscope/kafka';
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { dataSet, toClickHouse, toGateway, toKafka, type Counts } from '@groupscope/query/src/generator';
+import { dataSet, toClickHouse, toGateway, toKafka, type Counts } from '@groupscope/datagen';
 
 const USAGE = 'usage: npm run generate -- --events N [--target http|kafka|clickhouse] [--days D] [--end YYYYMMDD] [--accounts N] [--users N] [--seed N] [--gateway URL] [--api-key KEY] [--project-id N]';
 

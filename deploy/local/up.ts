@@ -8,7 +8,7 @@ import { topicNames, topicSpecs } from '@groupscope/events';
 import { loadConfig, commonEnv, kafkaEnv } from '@groupscope/config';
 import { createLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { dataSet, toGateway } from '@groupscope/query/src/generator';
+import { dataSet, toGateway } from '@groupscope/datagen';
 
 const root = resolve(__dirname, '..', '..');
 const cfg = loadConfig({ ...commonEnv, ...kafkaEnv });

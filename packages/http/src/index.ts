@@ -1,13 +1,13 @@
 // App factory shared by every service: /health (liveness), /ready (dependencies reachable), /metrics
 // (Prometheus), request logging without payloads, and a listener that closes gracefully.
-import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import express, { type Express, type Request, type Response, type NextFunction, type RequestHandler, type Router } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, register, Histogram } from 'prom-client';
 import type { Logger } from '@groupscope/logger';
 
 export { express, register };
-export type { Express, Request, Response, NextFunction };
+export type { Express, Request, Response, NextFunction, RequestHandler, Router };
 
 let defaultsCollected = false;
 

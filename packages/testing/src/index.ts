@@ -99,3 +99,5 @@ export async function testClickHouse(opts: { migrate?: boolean; logger?: Logger 
     },
   });
 }
+
+export * from './stored-rows';

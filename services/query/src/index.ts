@@ -1,27 +1,26 @@
-// query: the REST API over ClickHouse (segmentation, funnels, retention; accounts and cohorts plug in as routers).
+// query: the REST API over ClickHouse (charts, accounts, cohorts, microscope, dynamic group properties) and the web
+// UI. The composition root: one ClickHouse executor with the query time limit, one catalog, the features, and the
+// capabilities they are handed of each other (cohort segments for the charts, chart points and cohort saving for the
+// microscope, the charts' event matcher for cohorts and dynamic properties).
 import { join, resolve } from 'node:path';
 import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
-import { listen } from '@groupscope/http';
+import { listen, type Express } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { accountFeatures } from './accounts';
-import { buildApp, type ApiContext } from './app';
+import { accountsFeature } from './accounts';
+import { chartsFeature } from './charts';
+import { cohortsFeature } from './cohorts';
 import type { QueryConfig } from './config';
-import type { express } from '@groupscope/http';
+import { Catalog } from './domain/catalog';
+import { dynamicPropertiesFeature, kafkaPublisher, type DynamicRunner, type GroupIdentifyPublisher } from './dynamic-properties';
+import { buildHttpApp } from './http/app';
+import { SessionTokens, sessionKey } from './http/session';
+import { microscopeFeature } from './microscope';
+import { createDb } from './sql/executor';
+import { ConditionRegistry } from './sql/segments';
 
 export * from './config';
-export { buildApp, type ApiContext, type QueryAppDeps } from './app';
-export { registerConditionHandler, type ConditionHandler } from './sql/segments';
-
-export interface QueryDeps {
-  config: QueryConfig;
-  logger: Logger;
-  /** a shared ClickHouse handle (local mode: one chDB folder per process); created from the config when absent */
-  ch?: ClickHouse;
-  /** the project registry; read from PROJECTS_FILE when absent */
-  registry?: ProjectRegistry;
-  routers?: ((api: ApiContext) => express.Router)[];
-}
+export type { DynamicRunner, GroupIdentifyPublisher } from './dynamic-properties';
 
 export function projectsFile(config: QueryConfig): string {
   return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
@@ -39,39 +38,101 @@ export function clickhouseFromConfig(config: QueryConfig, logger: Logger): Click
   });
 }
 
+export interface QueryAppDeps {
+  config: QueryConfig;
+  logger: Logger;
+  ch: ClickHouse;
+  registry: ProjectRegistry;
+  /** where dynamic properties are published; default: Kafka from the config */
+  publisher?: GroupIdentifyPublisher;
+  /** the clock (tests) */
+  now?: () => number;
+}
+
+export interface QueryApp {
+  app: Express;
+  /** the dynamic-property scheduler (not started here) */
+  scheduler: DynamicRunner;
+  /** stops the scheduler and closes the publisher */
+  close(): Promise<void>;
+}
+
+export function buildQuery(deps: QueryAppDeps): QueryApp {
+  const { config, logger, ch, registry, now } = deps;
+  const db = createDb(ch, config.QUERY_TIMEOUT_MS);
+  const catalog = new Catalog(db);
+  const conditions = new ConditionRegistry();
+  const limits = { maxDays: config.QUERY_MAX_RANGE_DAYS, maxHourlyDays: config.QUERY_MAX_HOURLY_RANGE_DAYS, maxGroupByLimit: config.QUERY_MAX_GROUP_BY_LIMIT };
+
+  const charts = chartsFeature({ db, catalog, conditions, limits, logger });
+  const cohorts = cohortsFeature({ db, catalog, logger, matchEvents: charts.matchEvents, now });
+  conditions.register('cohort', cohorts.conditionHandler);
+  const accounts = accountsFeature({ db, catalog, logger, now });
+  const microscope = microscopeFeature({ db, logger, selectUnits: charts.selectUnits, cohorts: cohorts.staticCohorts });
+  const publisher =
+    deps.publisher ??
+    kafkaPublisher({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.TOPIC_PREFIX, logger, timeoutMs: config.DYNAMIC_PROPERTIES_PUBLISH_TIMEOUT_MS });
+  const dynamic = dynamicPropertiesFeature({
+    db,
+    catalog,
+    logger,
+    matchEvents: charts.matchEvents,
+    publisher,
+    timeZoneOf: (id) => registry.byId(id)?.time_zone ?? 'UTC',
+    now,
+  });
+
+  const tokens = new SessionTokens(sessionKey(config.QUERY_SESSION_SECRET, config.GROUPSCOPE_DATA_DIR), registry, config.QUERY_SESSION_TTL_S);
+  const app = buildHttpApp({
+    registry,
+    tokens,
+    logger,
+    ready: { clickhouse: () => ch.ping() },
+    webDistDir: config.WEB_DIST_DIR,
+    features: [charts.register, accounts.register, cohorts.register, microscope.register, dynamic.register],
+  });
+  return {
+    app,
+    scheduler: dynamic.scheduler,
+    async close() {
+      await dynamic.scheduler.stop();
+      await publisher.close();
+    },
+  };
+}
+
+export interface QueryDeps {
+  config: QueryConfig;
+  logger: Logger;
+  /** a shared ClickHouse handle (local mode: one chDB folder per process); created from the config when absent */
+  ch?: ClickHouse;
+  /** the project registry; read from PROJECTS_FILE when absent */
+  registry?: ProjectRegistry;
+}
+
+/** Starts the service: migrations, the app on QUERY_PORT, and the dynamic-property scheduler where it is enabled. */
 export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const { config, logger } = deps;
   const ownCh = !deps.ch;
   const ch = deps.ch ?? clickhouseFromConfig(config, logger);
+  let query: QueryApp | undefined;
   try {
     if (config.QUERY_MIGRATE) await migrate(ch, logger);
-    const registry = deps.registry ?? new ProjectRegistry(projectsFile(config));
-    // issue 7: accounts, cohorts, microscope, dynamic group properties (their own router and scheduler)
-    const accounts = accountFeatures({
-      logger,
-      timeZoneOf: (id) => registry.byId(id)?.time_zone ?? 'UTC',
-      kafka: { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.TOPIC_PREFIX, publishTimeoutMs: config.DYNAMIC_PROPERTIES_PUBLISH_TIMEOUT_MS },
-      schedulerIntervalMs: config.DYNAMIC_PROPERTIES_SCHEDULER ? config.DYNAMIC_PROPERTIES_CHECK_MS : 0,
-    });
-    const { app } = buildApp({
-      ch,
-      registry,
-      logger,
-      timeoutMs: config.QUERY_TIMEOUT_MS,
-      limits: { maxDays: config.QUERY_MAX_RANGE_DAYS, maxHourlyDays: config.QUERY_MAX_HOURLY_RANGE_DAYS, maxGroupByLimit: config.QUERY_MAX_GROUP_BY_LIMIT },
-      routers: [(api) => accounts.router(api), ...(deps.routers ?? [])],
-    });
-    const http = await listen(app, config.QUERY_PORT, config.HTTP_HOST, logger);
+    query = buildQuery({ config, logger, ch, registry: deps.registry ?? new ProjectRegistry(projectsFile(config)) });
+    const http = await listen(query.app, config.QUERY_PORT, config.HTTP_HOST, logger);
+    if (config.DYNAMIC_PROPERTIES_SCHEDULER) query.scheduler.start(config.DYNAMIC_PROPERTIES_CHECK_MS);
+    const running = query;
     return {
       url: http.url,
       port: http.port,
       async stop() {
         await http.close();
-        await accounts.stop();
+        await running.close();
         if (ownCh) await ch.close();
       },
     };
   } catch (err) {
+    await query?.close().catch(() => undefined);
     if (ownCh) await ch.close().catch(() => undefined);
     throw err;
   }

@@ -1,68 +1,104 @@
-// Issue 7 inside the query service: accounts, cohorts, microscope and dynamic group properties. `accountFeatures`
-// gives the app one router (mounted under /api after auth, like the charts) and registers cohort segments with the
-// charts' condition registry; it owns its tables (migrations 030-039) and the dynamic-property scheduler.
-import { express } from '@groupscope/http';
+// Accounts: group types, search, one account's page and its activity stream (GET /api/2/groups/...).
+import type { Router } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
-import type { ApiContext } from '../app';
-import { registerCohortRoutes } from '../cohorts/routes';
-import { registerCohortSegments } from '../cohorts/segment';
-import { kafkaPublisher, type GroupIdentifyPublisher } from '../dynamic/publisher';
-import { registerDynamicRoutes } from '../dynamic/routes';
-import { DynamicRunner } from '../dynamic/runner';
-import { registerMicroscopeRoutes } from '../microscope/routes';
-import { chartEventMatcher, type EventMatcher } from './event-match';
-import { registerAccountLookupRoutes } from './routes';
+import type { Catalog } from '../domain/catalog';
+import { projectOf } from '../http/auth';
+import { badParam, notFound } from '../http/errors';
+import { handle } from '../http/handler';
+import { enumParam, intParam, single } from '../http/params';
+import { isoOrNull } from '../http/reply';
+import type { Db } from '../sql/executor';
+import { parseSearchQuery, SearchQueryError, type SearchQuery } from './search-query';
+import {
+  accountQueries, activityQuery, groupTypesQuery, propertyExistsQuery, searchQuery, toAccount, toActivity, toGroupTypeCount, toSummary,
+  type ActivityRow, type GroupRow, type GroupSummary,
+} from './store';
 
-export type { EventMatcher, EventMatchInput } from './event-match';
-
-export interface AccountFeaturesDeps {
+export interface AccountsDeps {
+  db: Db;
+  catalog: Catalog;
   logger: Logger;
-  /** a project's time zone, for the scheduler (requests carry their project) */
-  timeZoneOf(projectId: number): string;
-  /** where dynamic properties are published; absent: runs answer 503 */
-  kafka?: { brokers: string[]; clientId: string; topicPrefix: string; publishTimeoutMs?: number };
-  /** replaces the Kafka publisher (tests) */
-  publisher?: GroupIdentifyPublisher;
-  /** how often the dynamic-property scheduler looks for due properties; 0 turns it off in this instance */
-  schedulerIntervalMs?: number;
-  /** the clock (tests) */
   now?: () => number;
 }
 
-export interface AccountFeatures {
-  /** the router factory the app mounts under /api (QueryAppDeps.routers) */
-  router(api: ApiContext): express.Router;
-  /** the dynamic-property runner, once the router is built (absent without Kafka) */
-  runner(): DynamicRunner | undefined;
-  stop(): Promise<void>;
-}
+const summaryJson = (g: GroupSummary) => ({
+  group_type: g.group_type,
+  group_value: g.group_value,
+  properties: g.properties,
+  first_seen: isoOrNull(g.first_seen),
+  last_seen: isoOrNull(g.last_seen),
+  last_updated: isoOrNull(g.updated_at),
+});
 
-export function accountFeatures(deps: AccountFeaturesDeps): AccountFeatures {
-  const publisher =
-    deps.publisher ??
-    (deps.kafka
-      ? kafkaPublisher({ brokers: deps.kafka.brokers, clientId: deps.kafka.clientId, topicPrefix: deps.kafka.topicPrefix, logger: deps.logger, timeoutMs: deps.kafka.publishTimeoutMs })
-      : undefined);
-  let runner: DynamicRunner | undefined;
-  registerCohortSegments();
+export function accountsFeature(deps: AccountsDeps): { register(router: Router): void } {
+  const { db, catalog } = deps;
+  const log = deps.logger.child({ module: 'accounts' });
+  const now = deps.now ?? Date.now;
+
   return {
-    router(api) {
-      const router = express.Router();
-      const matchEvents: EventMatcher = chartEventMatcher(api.ch, api.catalog);
-      const common = { ch: api.ch, logger: deps.logger, matchEvents, now: deps.now };
-      if (publisher) runner = new DynamicRunner({ ...common, publisher, timeZoneOf: deps.timeZoneOf });
-      registerAccountLookupRoutes(router, common);
-      registerCohortRoutes(router, common);
-      registerMicroscopeRoutes(router, { ...common, api });
-      registerDynamicRoutes(router, { ...common, runner });
-      const interval = deps.schedulerIntervalMs ?? 60_000;
-      if (runner && interval > 0) runner.start(interval);
-      return router;
-    },
-    runner: () => runner,
-    async stop() {
-      await runner?.stop();
-      await publisher?.close();
+    register(router) {
+      router.get(
+        '/2/groups/types',
+        handle(log, 'groups_types', async (_req, res) => ({
+          types: (await db.rows<{ group_type: string; groups: number }>(groupTypesQuery(db.table, projectOf(res).id))).map(toGroupTypeCount),
+        })),
+      );
+
+      router.get(
+        '/2/groups/search',
+        handle(log, 'groups_search', async (req, res) => {
+          const project = projectOf(res);
+          const groupType = single('group_type', req.query.group_type) || undefined;
+          const limit = intParam(req.query, 'limit', 50, 1, 1000);
+          const offset = intParam(req.query, 'offset', 0, 0, 1_000_000);
+          let filter: SearchQuery;
+          try {
+            filter = parseSearchQuery(single('q', req.query.q));
+          } catch (err) {
+            if (err instanceof SearchQueryError) throw badParam('q', `q: ${err.message}`, 'invalid_search');
+            throw err;
+          }
+          if (groupType !== undefined) await catalog.requireGroupType(project.id, groupType, 'group_type');
+          if (filter.kind === 'property' && (await db.rows(propertyExistsQuery(db.table, project.id, filter.property, groupType))).length === 0) {
+            throw badParam('q', `unknown group property ${JSON.stringify(filter.property)}${groupType ? ` for group type ${JSON.stringify(groupType)}` : ''}`, 'unknown_property');
+          }
+          const matches = await db.rows<GroupRow>(searchQuery(db.table, project.id, { groupType, filter, limit, offset, now: now() }));
+          return { matches: matches.map((r) => summaryJson(toSummary(r))) };
+        }),
+      );
+
+      router.get(
+        '/2/groups/:groupType/:groupValue',
+        handle(log, 'group', async (req, res) => {
+          const project = projectOf(res);
+          const { groupType, groupValue } = req.params as { groupType: string; groupValue: string };
+          const usersLimit = intParam(req.query, 'users_limit', 1000, 1, 100000);
+          await catalog.requireGroupType(project.id, groupType, 'group_type');
+          const q = accountQueries(db.table, project.id, groupType, groupValue, usersLimit);
+          const [group] = await db.rows<GroupRow>(q.group);
+          if (!group) throw notFound(`group ${groupType}=${groupValue}`);
+          const [counts, users] = await Promise.all([db.rows<{ num_events: number; num_users: number }>(q.counts), db.rows<{ user_id: string; device_id: string; last_seen: number }>(q.users)]);
+          const account = toAccount(group, counts[0], users);
+          return {
+            group: { ...summaryJson(account.group), num_events: account.group.num_events, num_users: account.group.num_users },
+            users: account.users.map((u) => ({ user_id: u.user_id, device_id: u.device_id, last_seen: isoOrNull(u.last_seen) })),
+          };
+        }),
+      );
+
+      router.get(
+        '/2/groups/:groupType/:groupValue/activity',
+        handle(log, 'group_activity', async (req, res) => {
+          const project = projectOf(res);
+          const { groupType, groupValue } = req.params as { groupType: string; groupValue: string };
+          const limit = intParam(req.query, 'limit', 100, 1, 1000);
+          const offset = intParam(req.query, 'offset', 0, 0, 10_000_000);
+          const direction = enumParam(req.query, 'direction', ['latest', 'earliest'] as const, 'latest');
+          await catalog.requireGroupType(project.id, groupType, 'group_type');
+          const rows = await db.rows<ActivityRow>(activityQuery(db.table, project.id, groupType, groupValue, { limit, offset, direction }));
+          return { events: rows.map((r) => toActivity(r, groupType, groupValue)), direction, offset, limit };
+        }),
+      );
     },
   };
 }

@@ -1,6 +1,8 @@
 // Account lookup SQL: group types, search (prefix or any historical property value), one account's summary,
-// users and activity stream. Every statement is scoped to one project and binds every value.
-import { sql, param, trusted, join, queryRows, type ClickHouse, type Sql } from '@groupscope/clickhouse';
+// users and activity stream, and the mapping of their rows to replies. Every statement is scoped to one project
+// and binds every value; the feature's routes run them (sql/executor.ts).
+import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
+import type { TableRef } from '../sql/executor';
 
 /** "Active in the last 6 months": an event attributed to the group, or a group identify, in that time. */
 export const ACTIVE_MONTHS = 6;
@@ -10,32 +12,18 @@ export interface GroupTypeCount {
   groups: number;
 }
 
-/** Group types of a project: every type that has a group with activity or properties. */
-export async function listGroupTypes(ch: ClickHouse, projectId: number): Promise<GroupTypeCount[]> {
-  const rows = await queryRows<{ group_type: string; groups: number }>(
-    ch,
-    sql`SELECT group_type, uniqExact(group_value) AS groups FROM (
-          SELECT group_type, group_value FROM ${trusted(ch.table('group_activity'))} WHERE project_id = ${param(projectId, 'UInt32')}
-          UNION ALL
-          SELECT group_type, group_value FROM ${trusted(ch.table('groups'))} WHERE project_id = ${param(projectId, 'UInt32')}
-        ) GROUP BY group_type ORDER BY group_type`,
-  );
-  return rows.map((r) => ({ group_type: r.group_type, groups: Number(r.groups) }));
+/** Group types of a project: every type that has a group with activity or properties, with its number of groups. */
+export function groupTypesQuery(t: TableRef, projectId: number): Sql {
+  return sql`SELECT group_type, uniqExact(group_value) AS groups FROM (
+      SELECT group_type, group_value FROM ${trusted(t('group_activity'))} WHERE project_id = ${param(projectId, 'UInt32')}
+      UNION ALL
+      SELECT group_type, group_value FROM ${trusted(t('groups'))} WHERE project_id = ${param(projectId, 'UInt32')}
+    ) GROUP BY group_type ORDER BY group_type`;
 }
 
-/** The group types a project has (cheap: reads only the low-cardinality group_type column). */
-export async function knownGroupTypes(ch: ClickHouse, projectId: number): Promise<Set<string>> {
-  const pid = param(projectId, 'UInt32');
-  const rows = await queryRows<{ group_type: string }>(
-    ch,
-    sql`SELECT DISTINCT group_type FROM ${trusted(ch.table('group_activity'))} WHERE project_id = ${pid}
-        UNION DISTINCT
-        SELECT DISTINCT group_type FROM ${trusted(ch.table('groups'))} WHERE project_id = ${pid}`,
-  );
-  return new Set(rows.map((r) => r.group_type));
-}
+export const toGroupTypeCount = (r: { group_type: string; groups: number }): GroupTypeCount => ({ group_type: r.group_type, groups: Number(r.groups) });
 
-interface GroupRow {
+export interface GroupRow {
   group_type: string;
   group_value: string;
   first_seen: number;
@@ -67,7 +55,7 @@ export function currentProperties(map: Record<string, string>, json: string): Re
   return map;
 }
 
-const toSummary = (r: GroupRow): GroupSummary => ({
+export const toSummary = (r: GroupRow): GroupSummary => ({
   group_type: r.group_type,
   group_value: r.group_value,
   properties: currentProperties(r.properties, r.properties_json),
@@ -81,7 +69,7 @@ const toSummary = (r: GroupRow): GroupSummary => ({
  * (identifies) merged with UNION ALL + GROUP BY, so a group known to only one of them is still listed. `where`
  * restricts both sides (it may name group_type and group_value only).
  */
-function groupsQuery(ch: ClickHouse, projectId: number, where: Sql): Sql {
+function groupsQuery(t: TableRef, projectId: number, where: Sql): Sql {
   const pid = param(projectId, 'UInt32');
   return sql`SELECT group_type, group_value,
       toUnixTimestamp64Milli(minIf(first_seen, src = 0)) AS first_seen,
@@ -92,11 +80,11 @@ function groupsQuery(ch: ClickHouse, projectId: number, where: Sql): Sql {
     FROM (
       SELECT 0 AS src, group_type, group_value, first_seen, last_seen, toDateTime64(0, 3, 'UTC') AS updated_at,
              CAST(map(), 'Map(String, String)') AS properties, '{}' AS properties_json, toUInt64(0) AS ver
-      FROM ${trusted(ch.table('group_activity'))} WHERE project_id = ${pid} AND ${where}
+      FROM ${trusted(t('group_activity'))} WHERE project_id = ${pid} AND ${where}
       UNION ALL
       SELECT 1 AS src, group_type, group_value, toDateTime64(0, 3, 'UTC'), toDateTime64(0, 3, 'UTC'), updated_at,
              properties, properties_json, kafka_offset + 1
-      FROM ${trusted(ch.table('groups'))} WHERE project_id = ${pid} AND ${where}
+      FROM ${trusted(t('groups'))} WHERE project_id = ${pid} AND ${where}
     ) GROUP BY group_type, group_value`;
 }
 
@@ -111,18 +99,15 @@ export interface SearchOptions {
   now: number;
 }
 
-/** Does this project have a group property of that name (ever)? */
-export async function propertyExists(ch: ClickHouse, projectId: number, property: string, groupType?: string): Promise<boolean> {
+/** A row when this project has (ever had) a group property of that name. */
+export function propertyExistsQuery(t: TableRef, projectId: number, property: string, groupType?: string): Sql {
   const typeCond = groupType === undefined ? sql`1` : sql`group_type = ${param(groupType, 'String')}`;
-  const rows = await queryRows<{ n: number }>(
-    ch,
-    sql`SELECT count() AS n FROM (SELECT 1 FROM ${trusted(ch.table('group_property_history'))}
-          WHERE project_id = ${param(projectId, 'UInt32')} AND ${typeCond} AND property = ${param(property, 'String')} LIMIT 1)`,
-  );
-  return Number(rows[0]?.n ?? 0) > 0;
+  return sql`SELECT 1 FROM ${trusted(t('group_property_history'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND ${typeCond} AND property = ${param(property, 'String')} LIMIT 1`;
 }
 
-export async function searchGroups(ch: ClickHouse, projectId: number, o: SearchOptions): Promise<GroupSummary[]> {
+/** Groups active in the last ACTIVE_MONTHS, newest activity first (rows: GroupRow). */
+export function searchQuery(t: TableRef, projectId: number, o: SearchOptions): Sql {
   const conds: Sql[] = [];
   if (o.groupType !== undefined) conds.push(sql`group_type = ${param(o.groupType, 'String')}`);
   if (o.filter.kind === 'prefix') {
@@ -130,20 +115,16 @@ export async function searchGroups(ch: ClickHouse, projectId: number, o: SearchO
   } else if (o.filter.kind === 'property') {
     // every value the property ever held: the history keeps each one with its time
     conds.push(sql`(group_type, group_value) IN (
-      SELECT group_type, group_value FROM ${trusted(ch.table('group_property_history'))}
+      SELECT group_type, group_value FROM ${trusted(t('group_property_history'))}
       WHERE project_id = ${param(projectId, 'UInt32')}
         ${o.groupType === undefined ? sql`` : sql`AND group_type = ${param(o.groupType, 'String')}`}
         AND property = ${param(o.filter.property, 'String')} AND value = ${param(o.filter.value, 'String')} AND removed = 0)`);
   }
   const where = conds.length ? join(conds, ' AND ') : sql`1`;
-  const rows = await queryRows<GroupRow>(
-    ch,
-    sql`SELECT * FROM (${groupsQuery(ch, projectId, where)})
-        WHERE greatest(last_seen, updated_at) >= toUnixTimestamp64Milli(subtractMonths(fromUnixTimestamp64Milli(${param(o.now, 'Int64')}, 'UTC'), ${param(ACTIVE_MONTHS, 'UInt8')}))
-        ORDER BY greatest(last_seen, updated_at) DESC, group_type, group_value
-        LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt32')}`,
-  );
-  return rows.map(toSummary);
+  return sql`SELECT * FROM (${groupsQuery(t, projectId, where)})
+    WHERE greatest(last_seen, updated_at) >= toUnixTimestamp64Milli(subtractMonths(fromUnixTimestamp64Milli(${param(o.now, 'Int64')}, 'UTC'), ${param(ACTIVE_MONTHS, 'UInt8')}))
+    ORDER BY greatest(last_seen, updated_at) DESC, group_type, group_value
+    LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt32')}`;
 }
 
 export interface AccountDetail {
@@ -151,22 +132,26 @@ export interface AccountDetail {
   users: { user_id: string | null; device_id: string | null; last_seen: number }[];
 }
 
-export async function getAccount(ch: ClickHouse, projectId: number, groupType: string, groupValue: string, usersLimit: number): Promise<AccountDetail | undefined> {
+/** One account's page: its summary (rows: GroupRow), its counts and its most recent users. */
+export function accountQueries(t: TableRef, projectId: number, groupType: string, groupValue: string, usersLimit: number): { group: Sql; counts: Sql; users: Sql } {
   const key = sql`group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}`;
-  const [row] = await queryRows<GroupRow>(ch, groupsQuery(ch, projectId, key));
-  if (!row) return undefined;
   // one account is an index range of event_groups (sorted by project, type, value, time)
-  const range = sql`FROM ${trusted(ch.table('event_groups'))} WHERE project_id = ${param(projectId, 'UInt32')} AND ${key}`;
-  const [counts, users] = await Promise.all([
-    queryRows<{ num_events: number; num_users: number }>(ch, sql`SELECT count() AS num_events, uniqExact(user_key) AS num_users ${range}`),
-    queryRows<{ user_id: string; device_id: string; last_seen: number }>(
-      ch,
-      sql`SELECT any(user_id) AS user_id, any(device_id) AS device_id, toUnixTimestamp64Milli(max(event_time)) AS last_seen
-          ${range} GROUP BY user_key ORDER BY last_seen DESC, user_key LIMIT ${param(usersLimit, 'UInt32')}`,
-    ),
-  ]);
+  const range = sql`FROM ${trusted(t('event_groups'))} WHERE project_id = ${param(projectId, 'UInt32')} AND ${key}`;
   return {
-    group: { ...toSummary(row), num_events: Number(counts[0]?.num_events ?? 0), num_users: Number(counts[0]?.num_users ?? 0) },
+    group: groupsQuery(t, projectId, key),
+    counts: sql`SELECT count() AS num_events, uniqExact(user_key) AS num_users ${range}`,
+    users: sql`SELECT any(user_id) AS user_id, any(device_id) AS device_id, toUnixTimestamp64Milli(max(event_time)) AS last_seen
+      ${range} GROUP BY user_key ORDER BY last_seen DESC, user_key LIMIT ${param(usersLimit, 'UInt32')}`,
+  };
+}
+
+export function toAccount(
+  group: GroupRow,
+  counts: { num_events: number; num_users: number } | undefined,
+  users: { user_id: string; device_id: string; last_seen: number }[],
+): AccountDetail {
+  return {
+    group: { ...toSummary(group), num_events: Number(counts?.num_events ?? 0), num_users: Number(counts?.num_users ?? 0) },
     users: users.map((u) => ({ user_id: u.user_id || null, device_id: u.device_id || null, last_seen: Number(u.last_seen) })),
   };
 }
@@ -187,7 +172,7 @@ export interface ActivityEvent {
   revenue: number | null;
 }
 
-interface ActivityRow {
+export interface ActivityRow {
   uuid: string;
   event_type: string;
   time: number;
@@ -218,24 +203,24 @@ function stampedGroupProperties(r: ActivityRow, groupType: string, groupValue: s
 }
 
 /** The account's events, newest (latest) or oldest (earliest) first: an index range read in order. */
-export async function accountActivity(
-  ch: ClickHouse,
+export function activityQuery(
+  t: TableRef,
   projectId: number,
   groupType: string,
   groupValue: string,
   o: { limit: number; offset: number; direction: 'latest' | 'earliest' },
-): Promise<ActivityEvent[]> {
+): Sql {
   const order = trusted(o.direction === 'latest' ? 'DESC' : 'ASC');
-  const rows = await queryRows<ActivityRow>(
-    ch,
-    sql`SELECT toString(uuid) AS uuid, event_type, toUnixTimestamp64Milli(event_time) AS time, user_id, device_id, insert_id, session_id,
-               event_properties, user_properties, group_properties, groups, all_group_properties, context, revenue
-        FROM ${trusted(ch.table('event_groups'))}
-        WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
-        ORDER BY event_time ${order}, uuid ${order}
-        LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt64')}`,
-  );
-  return rows.map((r) => ({
+  return sql`SELECT toString(uuid) AS uuid, event_type, toUnixTimestamp64Milli(event_time) AS time, user_id, device_id, insert_id, session_id,
+           event_properties, user_properties, group_properties, groups, all_group_properties, context, revenue
+    FROM ${trusted(t('event_groups'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
+    ORDER BY event_time ${order}, uuid ${order}
+    LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt64')}`;
+}
+
+export function toActivity(r: ActivityRow, groupType: string, groupValue: string): ActivityEvent {
+  return {
     uuid: r.uuid,
     event_type: r.event_type,
     time: new Date(Number(r.time)).toISOString(),
@@ -249,5 +234,5 @@ export async function accountActivity(
     group_properties: stampedGroupProperties(r, groupType, groupValue),
     context: r.context,
     revenue: r.revenue,
-  }));
+  };
 }

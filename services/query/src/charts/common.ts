@@ -1,31 +1,32 @@
 // What every chart shares: the environment a request runs in, the choice of source table from countGroup and the
 // group-bys, the name checks against the project, and running built queries.
-import { queryRows, type ClickHouse, type Sql } from '@groupscope/clickhouse';
+import type { Sql } from '@groupscope/clickhouse';
 import type { Logger } from '@groupscope/logger';
 import type { Project } from '@groupscope/projects';
-import type { Catalog, NameUse } from '../catalog';
-import { groupTypeOf, type Condition, type EventDef, type GpMode, type PropRef } from '../definitions';
-import { badRequest } from '../errors';
-import { resolveConditions, type CompiledCondition } from '../sql/segments';
+import type { Catalog, NameUse } from '../domain/catalog';
+import { groupTypeOf, type Condition, type EventDef, type GpMode, type PropRef } from '../domain/properties';
+import type { DateRange, RangeLimits } from '../domain/time';
+import { badParam } from '../http/errors';
+import type { Db, TableRef } from '../sql/executor';
+import type { CompiledCondition, ConditionRegistry } from '../sql/segments';
 import { newContext, type BuildContext, type Source } from '../sql/source';
-import type { DateRange, RangeLimits } from '../time';
+
+export type { Query } from '../http/params';
 
 export interface QueryLimits extends RangeLimits {
   /** most series a group-by may return */
   maxGroupByLimit: number;
 }
 
+/** What a chart request runs with: its project, and the service's ClickHouse, catalog, limits and segment handlers. */
 export interface ChartEnv {
-  ch: ClickHouse;
+  db: Db;
   catalog: Catalog;
+  conditions: ConditionRegistry;
   project: Project;
   limits: QueryLimits;
-  /** ClickHouse settings for chart queries (time limit) */
-  settings: Record<string, unknown>;
   logger: Logger;
 }
-
-export type Query = Record<string, unknown>;
 
 /** The parts of a chart request every chart has. */
 export interface CommonPlan {
@@ -48,12 +49,12 @@ export function chooseSource(countGroup: string | null, groupBys: { prop: PropRe
   }
   if (types.size > 1) {
     const [, second] = [...types];
-    throw badRequest(second![1], `group-bys may name only one group type; got ${[...types.keys()].map((t) => `"${t}"`).join(' and ')}`, 'unsupported');
+    throw badParam(second![1], `group-bys may name only one group type; got ${[...types.keys()].map((t) => `"${t}"`).join(' and ')}`, 'unsupported');
   }
   const [only] = [...types];
   if (countGroup !== null) {
     if (only && only[0] !== countGroup) {
-      throw badRequest(only[1], `with countGroup "${countGroup}", a group-by on group type "${only[0]}" is not supported; group by "${countGroup}" properties or count users`, 'unsupported');
+      throw badParam(only[1], `with countGroup "${countGroup}", a group-by on group type "${only[0]}" is not supported; group by "${countGroup}" properties or count users`, 'unsupported');
     }
     return { table: 'event_groups', groupType: countGroup };
   }
@@ -75,16 +76,16 @@ export function namesOf(defs: EventDef[], segments: Condition[], extra: NameUse[
 export async function resolvePlan(env: ChartEnv, plan: CommonPlan, names: NameUse[]): Promise<CompiledCondition[]> {
   const groupTypes = plan.countGroup === null ? [] : [{ groupType: plan.countGroup, param: 'countGroup' }];
   await env.catalog.check(env.project.id, groupTypes, names);
-  return resolveConditions(plan.segments, { ch: env.ch, projectId: env.project.id, countGroup: plan.countGroup });
+  return env.conditions.resolve(plan.segments, { db: env.db, projectId: env.project.id, countGroup: plan.countGroup });
 }
 
-export function buildContext(projectId: number, table: (name: string) => string, plan: CommonPlan, source: Source): BuildContext {
+export function buildContext(projectId: number, table: TableRef, plan: CommonPlan, source: Source): BuildContext {
   return newContext({ projectId, table, range: plan.range, gpMode: plan.gpMode, source });
 }
 
 export async function run<T>(env: ChartEnv, q: Sql, chart: string): Promise<T[]> {
   const t0 = performance.now();
-  const rows = await queryRows<T>(env.ch, q, env.settings);
+  const rows = await env.db.rows<T>(q);
   env.logger.debug({ chart, project_id: env.project.id, rows: rows.length, duration_ms: Math.round(performance.now() - t0) }, 'chart_query');
   return rows;
 }

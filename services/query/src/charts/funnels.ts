@@ -12,14 +12,15 @@
 //   holds steps 1..k when each was seen within the conversion window.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
-import {
-  parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments, single, type EventDef, type PropRef,
-} from '../definitions';
-import { badRequest } from '../errors';
+import type { EventDef, PropRef } from '../domain/properties';
+import { parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments } from './request';
+import { badParam } from '../http/errors';
+import { single } from '../http/params';
+import type { TableRef } from '../sql/executor';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
 import { fromWhere, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
-import { parseRange } from '../time';
+import { parseRange } from '../domain/time';
 import { buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits } from './common';
 import { eventCondition } from './segmentation';
 
@@ -39,17 +40,17 @@ export interface FunnelPlan extends CommonPlan {
 
 export function parseFunnel(query: Query, project: Project, limits: QueryLimits): FunnelPlan {
   const raw = query.e === undefined ? [] : Array.isArray(query.e) ? query.e : [query.e];
-  if (raw.length < 2) throw badRequest('e', `a funnel needs 2 to ${MAX_STEPS} steps (repeat e, one per step); got ${raw.length}`, 'invalid_steps');
-  if (raw.length > MAX_STEPS) throw badRequest('e', `too many steps: ${raw.length}; at most ${MAX_STEPS}`, 'too_many_steps');
+  if (raw.length < 2) throw badParam('e', `a funnel needs 2 to ${MAX_STEPS} steps (repeat e, one per step); got ${raw.length}`, 'invalid_steps');
+  if (raw.length > MAX_STEPS) throw badParam('e', `too many steps: ${raw.length}; at most ${MAX_STEPS}`, 'too_many_steps');
   const steps = raw.map((r, i) => parseEventDef(`e[${i}]`, r));
   const mode = single('mode', query.mode) ?? 'ordered';
-  if (!(MODES as readonly string[]).includes(mode)) throw badRequest('mode', `mode must be one of ${MODES.join(', ')}`);
+  if (!(MODES as readonly string[]).includes(mode)) throw badParam('mode', `mode must be one of ${MODES.join(', ')}`);
   const csRaw = single('cs', query.cs);
   let windowS = 2_592_000;
   if (csRaw !== undefined && csRaw !== '') {
     windowS = /^\d+$/.test(csRaw) ? Number(csRaw) : NaN;
     if (!Number.isSafeInteger(windowS) || windowS < 1 || windowS > MAX_WINDOW_S) {
-      throw badRequest('cs', `cs (the conversion window) must be a whole number of seconds from 1 to ${MAX_WINDOW_S}`);
+      throw badParam('cs', `cs (the conversion window) must be a whole number of seconds from 1 to ${MAX_WINDOW_S}`);
     }
   }
   const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits);
@@ -127,9 +128,9 @@ function levelsAndTimes(plan: FunnelPlan, W: Sql): { body: Sql[]; times: Sql[] }
 
 /**
  * Per unit `u`: its group-by keys k0.., the highest step reached (lvl) and the times t1..tn of that path (ms).
- * The chart aggregates it; the microscope lists the units behind a step (microscope/, issue 7).
+ * The chart aggregates it; units.ts lists the units behind a step (the microscope).
  */
-export function buildFunnelUnits(plan: FunnelPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyNames: Sql[] } {
+export function buildFunnelUnits(plan: FunnelPlan, projectId: number, table: TableRef, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyNames: Sql[] } {
   const ctx = buildContext(projectId, table, plan, plan.source);
   const W = sql`${param(plan.windowMs, 'Int64')}`;
   const stepConds = plan.steps.map((s) => andAll([eventCondition(s), ...s.filters.map((f) => conditionSql(ctx, f))]));
@@ -149,7 +150,7 @@ export function buildFunnelUnits(plan: FunnelPlan, projectId: number, table: (na
   return { ctx, units, keyNames: keyNames.map((k) => sql`${k}`) };
 }
 
-export function buildFunnelQuery(plan: FunnelPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+export function buildFunnelQuery(plan: FunnelPlan, projectId: number, table: TableRef, segments: CompiledCondition[]): Sql {
   const { ctx, units: perUnitLevels, keyNames } = buildFunnelUnits(plan, projectId, table, segments);
   const n = plan.steps.length;
   const aggs: Sql[] = [sql`count() AS r1`];
@@ -205,6 +206,6 @@ export function shapeFunnel(plan: FunnelPlan, rows: Record<string, unknown>[]): 
 export async function funnels(env: ChartEnv, query: Query): Promise<{ data: FunnelSeries[] }> {
   const plan = parseFunnel(query, env.project, env.limits);
   const segments = await resolvePlan(env, plan, namesOf(plan.steps, plan.segments, plan.groupBy.map((p) => ({ prop: p, param: 'g' }))));
-  const rows = await run<Record<string, unknown>>(env, buildFunnelQuery(plan, env.project.id, (n) => env.ch.table(n), segments), 'funnels');
+  const rows = await run<Record<string, unknown>>(env, buildFunnelQuery(plan, env.project.id, env.db.table, segments), 'funnels');
   return shapeFunnel(plan, rows);
 }

@@ -4,14 +4,15 @@
 // project's time zone; returns are counted within the chart's range.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
-import {
-  parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments, single, type EventDef, type PropRef,
-} from '../definitions';
-import { badRequest } from '../errors';
+import type { EventDef, PropRef } from '../domain/properties';
+import { parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments } from './request';
+import { badParam } from '../http/errors';
+import { single } from '../http/params';
+import type { TableRef } from '../sql/executor';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
 import { fromWhere, localDateExpr, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
-import { addBuckets, bucketEndUtc, chDateTime, parseRange, xValues, type Interval } from '../time';
+import { addBuckets, bucketEndUtc, chDateTime, parseRange, xValues, type Interval } from '../domain/time';
 import { buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits } from './common';
 import { eventCondition } from './segmentation';
 
@@ -31,7 +32,7 @@ export interface RetentionPlan extends CommonPlan {
 
 function parseSpecialOrDef(param: string, raw: unknown, specials: string[]): EventDef | string {
   const s = single(param, raw);
-  if (s === undefined || s === '') throw badRequest(param, `${param} is required`, 'missing_parameter');
+  if (s === undefined || s === '') throw badParam(param, `${param} is required`, 'missing_parameter');
   if (specials.includes(s)) return s;
   return parseEventDef(param, s);
 }
@@ -43,9 +44,9 @@ export function parseRetention(query: Query, project: Project, limits: QueryLimi
   const ret = typeof re === 'string' ? { eventType: '_active', filters: [], groupBy: [], param: 're' } : re;
   const iRaw = single('i', query.i);
   const interval = iRaw === undefined || iRaw === '' ? 'day' : INTERVALS[iRaw];
-  if (!interval) throw badRequest('i', `i must be one of ${Object.keys(INTERVALS).join(', ')}`);
+  if (!interval) throw badParam('i', `i must be one of ${Object.keys(INTERVALS).join(', ')}`);
   const rm = single('rm', query.rm);
-  if (rm !== undefined && rm !== '' && rm !== 'rolling') throw badRequest('rm', 'rm must be absent (n-day) or "rolling" (unbounded)', 'unsupported');
+  if (rm !== undefined && rm !== '' && rm !== 'rolling') throw badParam('rm', 'rm must be absent (n-day) or "rolling" (unbounded)', 'unsupported');
   const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits);
   const countGroup = parseCountGroup(single('countGroup', query.countGroup));
   const gpMode = parseGpMode(single('gpMode', query.gpMode));
@@ -72,7 +73,7 @@ function intervalsBetween(interval: RetentionInterval, from: Sql, to: Sql): Sql 
  * Per unit `u`: its keys k0.., its cohort (bucket label), the time of its first start event (first, DateTime64) and
  * `ns`, the intervals it counts in (0 = the cohort itself). The chart counts them; the microscope lists them.
  */
-export function buildRetentionUnits(plan: RetentionPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyCols: Sql[] } {
+export function buildRetentionUnits(plan: RetentionPlan, projectId: number, table: TableRef, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyCols: Sql[] } {
   const ctx = buildContext(projectId, table, plan, plan.source);
   const from = param(chDateTime(plan.range.fromMs), "DateTime64(3, 'UTC')");
   const startCond = plan.start ? andAll([eventCondition(plan.start), ...plan.start.filters.map((f) => conditionSql(ctx, f))]) : sql`1`;
@@ -95,7 +96,7 @@ export function buildRetentionUnits(plan: RetentionPlan, projectId: number, tabl
 }
 
 /** Rows (keys..., cohort = its bucket, n, cnt): n = 0 is the cohort's size. */
-export function buildRetentionQuery(plan: RetentionPlan, projectId: number, table: (name: string) => string, segments: CompiledCondition[]): Sql {
+export function buildRetentionQuery(plan: RetentionPlan, projectId: number, table: TableRef, segments: CompiledCondition[]): Sql {
   const { ctx, units: perUnitNs, keyCols } = buildRetentionUnits(plan, projectId, table, segments);
   const groupCols = join([...keyCols, sql`cohort`, sql`n`], ', ');
   if (keyCols.length === 0) {
@@ -176,6 +177,6 @@ export async function retention(env: ChartEnv, query: Query): Promise<RetentionR
   const plan = parseRetention(query, env.project, env.limits);
   const defs = [...(plan.start ? [{ ...plan.start, groupBy: [] }] : []), { ...plan.ret, groupBy: [] }];
   const segments = await resolvePlan(env, plan, namesOf(defs, plan.segments, plan.groupBy.map((p) => ({ prop: p, param: 'g' }))));
-  const rows = await run<Record<string, unknown>>(env, buildRetentionQuery(plan, env.project.id, (n) => env.ch.table(n), segments), 'retention');
+  const rows = await run<Record<string, unknown>>(env, buildRetentionQuery(plan, env.project.id, env.db.table, segments), 'retention');
   return shapeRetention(plan, rows);
 }

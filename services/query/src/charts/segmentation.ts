@@ -2,15 +2,15 @@
 // group-by properties, with every interval present and the metric over the whole range beside it.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
-import {
-  isAnyEvent, parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments, single,
-  type EventDef, type PropRef,
-} from '../definitions';
-import { badRequest } from '../errors';
+import { isAnyEvent, type EventDef, type PropRef } from '../domain/properties';
+import { parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments } from './request';
+import { badParam } from '../http/errors';
+import { single } from '../http/params';
+import type { TableRef } from '../sql/executor';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
 import { bucketExpr, fromWhere, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
-import { parseRange, xValues, type Interval } from '../time';
+import { parseRange, xValues, type Interval } from '../domain/time';
 import {
   buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits,
 } from './common';
@@ -39,16 +39,16 @@ export function parseInterval(raw: unknown, allowed: Record<string, Interval> = 
   const s = single('i', raw);
   if (s === undefined || s === '') return 'day';
   const i = allowed[s];
-  if (!i) throw badRequest('i', `i must be one of ${Object.keys(allowed).join(', ')}`);
+  if (!i) throw badParam('i', `i must be one of ${Object.keys(allowed).join(', ')}`);
   return i;
 }
 
 export function parseSegmentation(query: Query, project: Project, limits: QueryLimits): SegmentationPlan {
-  if (query.e === undefined) throw badRequest('e', 'e (the event definition, JSON) is required', 'missing_parameter');
+  if (query.e === undefined) throw badParam('e', 'e (the event definition, JSON) is required', 'missing_parameter');
   const defs = [parseEventDef('e', query.e)];
   if (query.e2 !== undefined && query.e2 !== '') defs.push(parseEventDef('e2', query.e2));
   const m = single('m', query.m) ?? 'uniques';
-  if (!(METRICS as readonly string[]).includes(m)) throw badRequest('m', `m must be one of ${METRICS.join(', ')}`, 'unsupported');
+  if (!(METRICS as readonly string[]).includes(m)) throw badParam('m', `m must be one of ${METRICS.join(', ')}`, 'unsupported');
   const metric = m as Metric;
   const interval = parseInterval(query.i);
   const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits, interval);
@@ -63,7 +63,7 @@ export function parseSegmentation(query: Query, project: Project, limits: QueryL
     if (metric === 'sums' || metric === 'value_avg') {
       valueProp = groupBy[0];
       if (!valueProp || valueProp.kind !== 'event') {
-        throw badRequest(def.param, `m=${metric} needs the numeric event property as ${def.param}.group_by[0] ({"type": "event", "value": "<property>"})`, 'missing_parameter');
+        throw badParam(def.param, `m=${metric} needs the numeric event property as ${def.param}.group_by[0] ({"type": "event", "value": "<property>"})`, 'missing_parameter');
       }
       groupBy = groupBy.slice(1);
     }
@@ -130,13 +130,13 @@ export function eventCondition(def: EventDef): Sql {
 
 /**
  * The rows one event's series aggregate: keys k0.., x (interval bucket), u (unit), v (value), ts (event time).
- * The chart aggregates them; the microscope lists the units behind one point (microscope/, issue 7).
+ * The chart aggregates them; units.ts lists the units behind one point (the microscope).
  */
 export function buildSegmentationRows(
   plan: SegmentationPlan,
   index: number,
   projectId: number,
-  table: (name: string) => string,
+  table: TableRef,
   segments: CompiledCondition[],
 ): { ctx: BuildContext; rows: Sql; keyNames: Sql[] } {
   const spec = plan.series[index]!;
@@ -155,7 +155,7 @@ export function buildSegmentationQuery(
   plan: SegmentationPlan,
   index: number,
   projectId: number,
-  table: (name: string) => string,
+  table: TableRef,
   segments: CompiledCondition[],
 ): Sql {
   const { ctx, rows, keyNames } = buildSegmentationRows(plan, index, projectId, table, segments);
@@ -246,7 +246,7 @@ export async function segmentation(env: ChartEnv, query: Query): Promise<Segment
   const groupBys = plan.series.flatMap((s) => s.groupBy.map((p) => ({ prop: p, param: s.def.param })));
   const segments = await resolvePlan(env, plan, [...namesOf(plan.series.map((s) => ({ ...s.def, groupBy: [] })), plan.segments), ...groupBys, ...extra]);
   const rows = await Promise.all(
-    plan.series.map((_, i) => run<Row>(env, buildSegmentationQuery(plan, i, env.project.id, (n) => env.ch.table(n), segments), 'segmentation')),
+    plan.series.map((_, i) => run<Row>(env, buildSegmentationQuery(plan, i, env.project.id, env.db.table, segments), 'segmentation')),
   );
   return shapeSegmentation(plan, rows);
 }

@@ -1,7 +1,7 @@
 // Property values, filter operators and group-by keys as SQL. Property names and values are always bound
 // parameters (map keys, JSON paths, IN lists); the only text pasted into SQL is written here.
 import { sql, param, ident, trusted, join, type Sql } from '@groupscope/clickhouse';
-import type { Op, PropCondition, PropRef } from '../definitions';
+import type { Op, PropCondition, PropRef } from '../domain/properties';
 import { EXPANDED, projectFilter, type BuildContext } from './source';
 
 /** How a row reaches the values of a group type. */
@@ -98,7 +98,8 @@ function listOf(v: Sql): Sql {
 
 function positive(op: Op, c: PropCondition, v: Sql): Sql {
   const values = param(c.values, 'Array(String)');
-  const num = () => param(c.number, 'Float64');
+  // as text: a number past 2^53 (e.g. 1e29) is a valid Float64, but the embedded engine's binding refuses it as a JS number
+  const num = () => param(String(c.number), 'Float64');
   switch (op) {
     case 'is':
       return sql`${v} IN ${values}`;

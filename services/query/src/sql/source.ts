@@ -2,8 +2,9 @@
 // range, the unit being counted, interval buckets in the project's time zone. Builders are pure: they take a
 // BuildContext (project, range, names of tables) and return sql`` fragments with every value bound.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
-import type { GpMode } from '../definitions';
-import { chDateTime, WEEK_MODE, type DateRange, type Interval } from '../time';
+import type { GpMode } from '../domain/properties';
+import { chDateTime, WEEK_MODE, type DateRange, type Interval } from '../domain/time';
+import type { TableRef } from './executor';
 
 /**
  * - `events`: one row per event; the unit is the user.
@@ -20,7 +21,7 @@ export interface Source {
 export interface BuildContext {
   projectId: number;
   /** qualifies a table name (ClickHouse.table) */
-  table: (name: string) => string;
+  table: TableRef;
   range: DateRange;
   gpMode: GpMode;
   source: Source;

@@ -1,0 +1,173 @@
+// Account lookup on embedded ClickHouse: group types, search over property history, the 6-month activity rule,
+// one account's page and activity stream, and project isolation. Rows are inserted as the writer would.
+import { testClickHouse, DAY, insertEvents, insertGroupChanges, type TestClickHouse } from '@groupscope/testing';
+import type { NewKeys } from '@groupscope/projects';
+import { startTestService, type TestService } from './service';
+
+let ch: TestClickHouse;
+let svc: TestService;
+let A: NewKeys;
+let B: NewKeys;
+const now = Date.now();
+const ago = (days: number) => now - days * DAY;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+beforeAll(async () => {
+  ch = await testClickHouse();
+  const started = await startTestService(ch);
+  svc = started;
+  [A, B] = started.projects as [NewKeys, NewKeys];
+  const a = A.project_id;
+  const b = B.project_id;
+  const acmeTrial = { plan: 'trial', name: 'Acme Corp', region: 'EU' };
+  const acmeEnt = { plan: 'enterprise', name: 'Acme Corp', region: 'EU' };
+  await insertGroupChanges(ch, [
+    { project: a, type: 'company', value: 'acme', time: ago(40), props: acmeTrial },
+    { project: a, type: 'company', value: 'acme', time: ago(10), props: acmeEnt, changed: ['plan'] },
+    { project: a, type: 'company', value: 'globex', time: ago(20), props: { plan: 'enterprise', name: 'Globex' } },
+    { project: a, type: 'company', value: 'initech', time: ago(250), props: { plan: 'trial' } },
+    { project: a, type: 'company', value: 'newco', time: ago(3), props: { plan: 'trial', seats: 5 } },
+    { project: b, type: 'company', value: 'acme', time: ago(5), props: { plan: 'trial', name: 'Other Acme' } },
+  ]);
+  await insertEvents(ch, [
+    { project: a, time: ago(30), type: 'Signed Up', user: 'alice', groups: { company: { acme: acmeTrial } } },
+    { project: a, time: ago(5), type: 'Login', user: 'bob', groups: { company: { acme: acmeEnt } } },
+    {
+      project: a,
+      time: ago(2),
+      type: 'Invoice Sent',
+      user: 'alice',
+      props: { amount: 120 },
+      userProps: { role: 'admin' },
+      groups: { company: { acme: acmeEnt }, team: { t1: {} } },
+    },
+    {
+      project: a,
+      time: ago(1),
+      type: 'Shared Doc',
+      user: 'carol',
+      groups: { company: { acme: acmeEnt, globex: { plan: 'enterprise', name: 'Globex' } } },
+    },
+    { project: a, time: ago(240), type: 'Login', user: 'dave', groups: { company: { initech: { plan: 'trial' } } } },
+    { project: b, time: ago(1), type: 'Login', user: 'zed', groups: { company: { acme: { plan: 'trial', name: 'Other Acme' } } } },
+  ]);
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await ch?.cleanup();
+});
+
+const search = async (keys: NewKeys, qs: Record<string, string>) => {
+  const res = await svc.call(keys, 'GET', `/api/2/groups/search?${new URLSearchParams(qs)}`);
+  return res;
+};
+const values = (res: { body: { matches: { group_value: string }[] } }) => res.body.matches.map((m) => m.group_value);
+
+describe('account lookup', () => {
+  it('lists group types with their number of groups', async () => {
+    const res = await svc.call(A, 'GET', '/api/2/groups/types');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ types: [{ group_type: 'company', groups: 4 }, { group_type: 'team', groups: 1 }] });
+    expect((await svc.call(B, 'GET', '/api/2/groups/types')).body).toEqual({ types: [{ group_type: 'company', groups: 1 }] });
+  });
+
+  it('finds a group by any value a property ever held, but not an inactive one', async () => {
+    // acme was trial, then enterprise: both find it; initech is trial but silent for 8 months; newco was identified 3 days ago
+    const trial = await search(A, { group_type: 'company', q: 'plan = trial' });
+    expect(trial.status).toBe(200);
+    expect(values(trial)).toEqual(['acme', 'newco']);
+    expect(trial.body.matches[0]).toEqual({
+      group_type: 'company',
+      group_value: 'acme',
+      properties: { plan: 'enterprise', name: 'Acme Corp', region: 'EU' },
+      first_seen: iso(ago(30)),
+      last_seen: iso(ago(1)),
+      last_updated: iso(ago(10)),
+    });
+    expect(trial.body.matches[1]).toMatchObject({ group_value: 'newco', properties: { plan: 'trial', seats: 5 }, last_seen: null, last_updated: iso(ago(3)) });
+    expect(values(await search(A, { group_type: 'company', q: 'plan=enterprise' }))).toEqual(['acme', 'globex']);
+    expect(values(await search(A, { group_type: 'company', q: '"name" = "Acme Corp"' }))).toEqual(['acme']);
+    expect(values(await search(A, { q: 'plan = trial' }))).toEqual(['acme', 'newco']);
+    expect(values(await search(A, { group_type: 'company', q: 'plan = free' }))).toEqual([]);
+  });
+
+  it('matches plain text as a prefix of the group value, ignoring case', async () => {
+    expect(values(await search(A, { group_type: 'company', q: 'AC' }))).toEqual(['acme']);
+    expect(values(await search(A, { group_type: 'company', q: 'init' }))).toEqual([]);
+    expect(values(await search(A, { group_type: 'company' }))).toEqual(['acme', 'globex', 'newco']);
+  });
+
+  it('pages', async () => {
+    expect(values(await search(A, { group_type: 'company', limit: '1', offset: '1' }))).toEqual(['globex']);
+    expect(values(await search(A, { group_type: 'company', limit: '2', offset: '2' }))).toEqual(['newco']);
+  });
+
+  it('keeps projects apart', async () => {
+    const res = await search(B, { group_type: 'company', q: 'plan = trial' });
+    expect(res.body.matches).toEqual([expect.objectContaining({ group_value: 'acme', properties: { plan: 'trial', name: 'Other Acme' } })]);
+    expect(values(await search(B, { group_type: 'company', q: 'plan = enterprise' }))).toEqual([]);
+    const page = await svc.call(B, 'GET', '/api/2/groups/company/acme');
+    expect(page.body.users).toEqual([{ user_id: 'zed', device_id: null, last_seen: iso(ago(1)) }]);
+    expect(page.body.group.num_events).toBe(1);
+  });
+
+  it.each([
+    [{ group_type: 'company', q: 'plan = trial, region = EU' }, 'q', 'invalid_search', /commas and semicolons/],
+    [{ group_type: 'company', q: 'plan = trial; region = EU' }, 'q', 'invalid_search', /commas and semicolons/],
+    [{ group_type: 'company', q: 'plan = Acme Corp' }, 'q', 'invalid_search', /quotes/],
+    [{ group_type: 'company', q: 'colour = red' }, 'q', 'unknown_property', /unknown group property "colour"/],
+    [{ group_type: 'planet', q: 'x' }, 'group_type', 'unknown_group_type', /unknown group type "planet"/],
+    [{ group_type: 'company', limit: '0' }, 'limit', 'invalid_parameter', /limit/],
+    [{ group_type: 'company', offset: 'x' }, 'offset', 'invalid_parameter', /offset/],
+  ])('rejects %j with a 400 naming %s', async (qs, param, code, message) => {
+    const res = await search(A, qs);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({ code, message: expect.stringMatching(message), details: [{ param }] });
+  });
+
+  it('shows an account: current properties, first and last seen, counts and users', async () => {
+    const res = await svc.call(A, 'GET', '/api/2/groups/company/acme');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      group: {
+        group_type: 'company',
+        group_value: 'acme',
+        properties: { plan: 'enterprise', name: 'Acme Corp', region: 'EU' },
+        first_seen: iso(ago(30)),
+        last_seen: iso(ago(1)),
+        last_updated: iso(ago(10)),
+        num_events: 4,
+        num_users: 3,
+      },
+      users: [
+        { user_id: 'carol', device_id: null, last_seen: iso(ago(1)) },
+        { user_id: 'alice', device_id: null, last_seen: iso(ago(2)) },
+        { user_id: 'bob', device_id: null, last_seen: iso(ago(5)) },
+      ],
+    });
+    expect((await svc.call(A, 'GET', '/api/2/groups/company/nobody')).status).toBe(404);
+    expect((await svc.call(A, 'GET', '/api/2/groups/planet/acme')).status).toBe(400);
+  });
+
+  it('streams the activity newest or oldest first, with properties as stamped at ingest', async () => {
+    const latest = await svc.call(A, 'GET', '/api/2/groups/company/acme/activity');
+    expect(latest.status).toBe(200);
+    expect(latest.body.events.map((e: { event_type: string }) => e.event_type)).toEqual(['Shared Doc', 'Invoice Sent', 'Login', 'Signed Up']);
+    const [shared, invoice, , signup] = latest.body.events;
+    expect(signup).toMatchObject({ user_id: 'alice', time: iso(ago(30)), group_properties: { company: { acme: { plan: 'trial', name: 'Acme Corp', region: 'EU' } } } });
+    expect(invoice).toMatchObject({
+      event_properties: { amount: '120' },
+      user_properties: { role: 'admin' },
+      groups: { company: ['acme'], team: ['t1'] },
+      group_properties: { company: { acme: { plan: 'enterprise' } }, team: { t1: {} } },
+    });
+    expect(shared.group_properties.company).toEqual({ acme: expect.objectContaining({ plan: 'enterprise' }), globex: { plan: 'enterprise', name: 'Globex' } });
+    const page = await svc.call(A, 'GET', '/api/2/groups/company/acme/activity?direction=earliest&limit=2&offset=1');
+    expect(page.body.events.map((e: { event_type: string }) => e.event_type)).toEqual(['Login', 'Invoice Sent']);
+    expect((await svc.call(A, 'GET', '/api/2/groups/company/acme/activity?direction=sideways')).status).toBe(400);
+    // project B's acme is another account
+    const other = await svc.call(B, 'GET', '/api/2/groups/company/acme/activity');
+    expect(other.body.events.map((e: { user_id: string }) => e.user_id)).toEqual(['zed']);
+  });
+});
