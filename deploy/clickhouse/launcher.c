@@ -7,8 +7,9 @@
  *
  * SIGTERM/SIGINT stop it gracefully: the keep-alive query (started with --query_id=ID) is cancelled through the
  * HTTP listener with the service user's credentials (FILE holds CLICKHOUSE_USER=... and CLICKHOUSE_PASSWORD=...
- * lines), clickhouse-local returns and the process exits 0. Without an answer within 30 s it exits at once (the
- * data stays consistent: ClickHouse acknowledges an insert only after its part is in place).
+ * lines) and clickhouse-local shuts down: it waits up to shutdown_wait_unfinished (5 s) for open client connections,
+ * then exits by itself; else it returns here and the process exits 0. Without an answer within 30 s the launcher
+ * exits at once (the data stays consistent: ClickHouse acknowledges an insert only after its part is in place).
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -97,10 +98,17 @@ static int cancel_keepalive(void) {
                        user, password, body_len, body);
     int ok = write(fd, request, (size_t)len) == len;
     ssize_t got = ok ? read(fd, reply, sizeof reply - 1) : -1;
+    if (got > 0) {
+        reply[got] = 0;
+        ok = strncmp(reply, "HTTP/1.1 200", 12) == 0 || strncmp(reply, "HTTP/1.0 200", 12) == 0;
+        /* read the reply to its end, so the server does not fail writing it to a closed socket */
+        char rest[512];
+        while (read(fd, rest, sizeof rest) > 0) {}
+    } else {
+        ok = 0;
+    }
     close(fd);
-    if (got <= 0) return 0;
-    reply[got] = 0;
-    return strncmp(reply, "HTTP/1.1 200", 12) == 0 || strncmp(reply, "HTTP/1.0 200", 12) == 0;
+    return ok;
 }
 
 static void *stopper(void *unused) {
