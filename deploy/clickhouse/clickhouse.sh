@@ -37,7 +37,8 @@ library() {
   (cd "$root" && node -e 'process.stdout.write(require("chdb/libchdb").libchdbPath())')
 }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# the pid file names our server only while that process serves this data folder (pids are reused after a reboot)
+running() { [ -f "$pidfile" ] && ps -o args= -p "$(cat "$pidfile")" 2>/dev/null | grep -qF -- "--path=$dir/data/"; }
 
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -1,6 +1,7 @@
 // Readiness of the local ClickHouse server: /ping answers "Ok." and the service user (from the credentials file)
 // runs SELECT 1. Polls until both hold, the server process (pid) exits, or the timeout passes (exit 1).
 //   node ready.js CREDENTIALS_FILE TIMEOUT_S [PID]
+/* global AbortSignal */
 const { readFileSync } = require('node:fs');
 
 const [file, timeoutS = '90', pid] = process.argv.slice(2);

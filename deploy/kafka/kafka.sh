@@ -38,7 +38,9 @@ fetch() {
 node_dir() { printf '%s/node-%s' "$data" "$1"; }
 broker_port() { echo $(( port + 2 * ($1 - 1) )); }
 controller_port() { echo $(( cport + 2 * ($1 - 1) )); }
-alive() { local f; f="$(node_dir "$1")/kafka.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# a pid file names our node only while that process runs with this node's properties (pids are reused after a reboot)
+ours() { kill -0 "$1" 2>/dev/null && ps -o args= -p "$1" 2>/dev/null | grep -qF -- "$2/server.properties"; }
+alive() { local dir f; dir="$(node_dir "$1")"; f="$dir/kafka.pid"; [ -f "$f" ] && ours "$(cat "$f")" "$dir"; }
 # the nodes this data folder was made with (stop/status/brokers work without KAFKA_NODES)
 made_nodes() { if [ -f "$data/nodes" ]; then cat "$data/nodes"; else echo 0; fi; }
 
@@ -150,7 +152,7 @@ stop() {
   local f pid pids=()
   for f in "$data"/node-*/kafka.pid; do
     pid="$(cat "$f")"
-    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" && pids+=("$pid"); fi
+    if ours "$pid" "$(dirname "$f")"; then kill -TERM "$pid" && pids+=("$pid"); fi
   done
   if [ ${#pids[@]} -eq 0 ]; then rm -f "$data"/node-*/kafka.pid; echo "kafka.sh: not running"; return 0; fi
   # all nodes at once: each shuts down while the others still answer, instead of the last one waiting for a quorum

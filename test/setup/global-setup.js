@@ -60,7 +60,7 @@ async function startLocal(dep) {
     const { stdout } = await script(dep, 'start');
     process.stdout.write(stdout);
   } catch (err) {
-    throw new Error(`${dep.script} start failed:\n${err.stdout || ''}${err.stderr || ''}`);
+    throw new Error(`${dep.script} start failed:\n${err.stdout || ''}${err.stderr || ''}`, { cause: err });
   }
   return true;
 }

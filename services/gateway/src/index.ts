@@ -41,7 +41,7 @@ export function tlsCredentialsOf(config: GatewayConfig): TlsCredentials | undefi
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`${name}: cannot read ${path}: ${(err as Error).message}`);
+      throw new Error(`${name}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
     }
   };
   return { cert: read('GATEWAY_TLS_CERT', config.GATEWAY_TLS_CERT), key: read('GATEWAY_TLS_KEY', config.GATEWAY_TLS_KEY) };
