@@ -27,7 +27,7 @@ const faultEnv = {
   KAFKA_NODES: '1',
   KAFKA_PORT: String(FAULT_PORT),
   KAFKA_CONTROLLER_PORT: String(Number(process.env.TEST_KAFKA_CONTROLLER_PORT ?? 19093) + 2),
-  KAFKA_DATA_DIR: join(root, '.data', 'kafka-gw-fault'),
+  KAFKA_DATA_DIR: join(process.env.GROUPSCOPE_TEST_DATA_DIR ?? join(root, '.data', 'test'), 'kafka-gw-fault'),
   KAFKA_HEAP: '512m',
 };
 const privateKafka = (cmd: 'start' | 'stop') => run('bash', [kafkaSh, cmd], { env: faultEnv, timeout: 120_000 });

@@ -3,17 +3,17 @@
 //   2. containers from the testcontainers library, where a container runtime answers (developer laptops);
 //   3. the project's own local processes (deploy/kafka/kafka.sh, deploy/clickhouse/clickhouse.sh) on the test ports
 //      (TEST_KAFKA_PORT 19092, TEST_KAFKA_CONTROLLER_PORT 19093, TEST_CLICKHOUSE_PORT 18123), each with a fresh data
-//      folder under .data/test/.
+//      folder under <GROUPSCOPE_DATA_DIR>/test/ (default .data/test/; tests find it in GROUPSCOPE_TEST_DATA_DIR).
 // Tests read KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_USER and CLICKHOUSE_PASSWORD. What this started, the teardown
 // stops; a server found running is left alone. A run of unit tests only starts nothing.
 const { execFile } = require('node:child_process');
 const { readFileSync, rmSync } = require('node:fs');
-const { join } = require('node:path');
+const { join, resolve } = require('node:path');
 const { promisify } = require('node:util');
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
-const testData = join(root, '.data', 'test');
+const testData = join(resolve(root, process.env.GROUPSCOPE_DATA_DIR || '.data'), 'test');
 
 const local = {
   kafka: {
@@ -120,6 +120,7 @@ async function resolveClickHouse(containers, started) {
 // Jest calls this only when an integration or e2e test runs (see jest.config.js); unit tests need no server.
 module.exports = async function globalSetup() {
   if (process.env.GROUPSCOPE_UNIT_ONLY) return;
+  process.env.GROUPSCOPE_TEST_DATA_DIR = testData;
   const need = !process.env.KAFKA_BROKERS || !process.env.CLICKHOUSE_URL;
   const containers = need && (await containerRuntime());
   // read by global-teardown (jest runs both in this process)
