@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing on a fresh machine: system packages (Java 17, Maven) from apt when absent,
-# npm packages, and Apache Kafka's jars (through Maven). Safe to run every time; quick when all is there.
+# Installs what is missing on a fresh machine: system packages (Java 17, Maven, a C compiler, openssl) from apt when
+# absent, npm packages, Apache Kafka's jars (through Maven) and the ClickHouse launcher (built with cc). Safe to run
+# every time; quick when all is there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -8,12 +9,14 @@ cd "$root"
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure: installing ${need_apt[*]} with apt"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "ensure: please install ${need_apt[*]} (Java 17+ and Maven are needed to run the local Kafka broker)" >&2
+    echo "ensure: please install ${need_apt[*]} (Java 17+ and Maven run the local Kafka, a C compiler builds the ClickHouse launcher, openssl makes the local TLS certificates)" >&2
     exit 1
   fi
 fi
@@ -29,3 +32,4 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
 fi
 
 bash deploy/kafka/kafka.sh fetch
+bash deploy/clickhouse/clickhouse.sh build

@@ -2,7 +2,7 @@
 //   npm run generate -- --events 5000                      through the gateway's HTTP API (/batch), demo project's key
 //   npm run generate -- --events 2000000 --target kafka    straight to the ingest / group-identify topics
 //   npm run generate -- --events 10000000 --target clickhouse --project-id 1
-//                                                          straight into ClickHouse (a server, or chDB while the stack is stopped)
+//                                                          straight into ClickHouse (CLICKHOUSE_URL, else the local server of npm start)
 // Options: --days 30  --end YYYYMMDD (exclusive; default now)  --accounts N  --users N  --seed N
 //          --gateway http://127.0.0.1:8080  --api-key KEY  --project-id N
 //          --pause-after-groups-ms 1000 (http: lets group changes reach the enricher before the events after them)
@@ -15,6 +15,7 @@ import { topicNames, topicSpecs } from '@groupscope/events';
 import { createLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { dataSet, toClickHouse, toGateway, toKafka, type Counts } from '@groupscope/datagen';
+import { localClickHouse } from '../deploy/local/credentials';
 
 const USAGE = 'usage: npm run generate -- --events N [--target http|kafka|clickhouse] [--days D] [--end YYYYMMDD] [--accounts N] [--users N] [--seed N] [--gateway URL] [--api-key KEY] [--project-id N]';
 
@@ -73,10 +74,11 @@ async function main() {
     await ensureTopics(kafka, topicSpecs(topicNames(cfg.TOPIC_PREFIX)), { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR });
     counts = await toKafka(ds.records(), { brokers: cfg.KAFKA_BROKERS, topicPrefix: cfg.TOPIC_PREFIX, projectId: projectId(), logger });
   } else if (target === 'clickhouse') {
+    const local = cfg.CLICKHOUSE_URL ? undefined : localClickHouse(dataDir);
     const ch = createClickHouse({
-      url: cfg.CLICKHOUSE_URL,
-      username: cfg.CLICKHOUSE_USER,
-      password: cfg.CLICKHOUSE_PASSWORD,
+      url: cfg.CLICKHOUSE_URL ?? local?.url,
+      username: local?.username ?? cfg.CLICKHOUSE_USER,
+      password: local?.password ?? cfg.CLICKHOUSE_PASSWORD,
       database: cfg.CLICKHOUSE_DATABASE,
       chdbPath: cfg.CHDB_PATH ?? join(dataDir, 'chdb'),
       logger,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: install what is missing, type-check, lint, then every jest suite (unit, integration, end-to-end).
-# Jest's global set-up starts a Kafka broker if none is given and its teardown stops it.
+# Jest's global set-up starts Kafka and a ClickHouse server if none is given, and its teardown stops them.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

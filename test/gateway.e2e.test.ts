@@ -20,12 +20,14 @@ jest.setTimeout(120_000);
 const run = promisify(execFile);
 const root = join(__dirname, '..');
 const kafkaSh = join(root, 'deploy/kafka/kafka.sh');
-const FAULT_PORT = 31092;
+// the private broker takes the two ports after the test broker's (TEST_KAFKA_PORT, TEST_KAFKA_CONTROLLER_PORT)
+const FAULT_PORT = Number(process.env.TEST_KAFKA_PORT ?? 19092) + 2;
 const faultEnv = {
   ...process.env,
+  KAFKA_NODES: '1',
   KAFKA_PORT: String(FAULT_PORT),
-  KAFKA_CONTROLLER_PORT: '31093',
-  KAFKA_DATA_DIR: join(root, '.data', 'kafka-gw-fault'),
+  KAFKA_CONTROLLER_PORT: String(Number(process.env.TEST_KAFKA_CONTROLLER_PORT ?? 19093) + 2),
+  KAFKA_DATA_DIR: join(process.env.GROUPSCOPE_TEST_DATA_DIR ?? join(root, '.data', 'test'), 'kafka-gw-fault'),
   KAFKA_HEAP: '512m',
 };
 const privateKafka = (cmd: 'start' | 'stop') => run('bash', [kafkaSh, cmd], { env: faultEnv, timeout: 120_000 });

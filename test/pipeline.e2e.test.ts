@@ -1,5 +1,5 @@
 // The whole pipeline as users run it: the official Amplitude SDK -> gateway -> Kafka -> enricher -> Kafka ->
-// writer -> ClickHouse (embedded) -> query API. Proves the product's central claims end to end: user-level groups
+// writer -> ClickHouse (the test server, over HTTP) -> query API. Proves the product's central claims end to end: user-level groups
 // persist, group properties are stamped on later events, insert_id de-duplication holds, and an account converts
 // in a funnel when different members complete different steps.
 import { mkdtempSync } from 'node:fs';

@@ -1,29 +1,24 @@
-// Starts every service in the background for `npm start` (Kafka is already up), waits until each answers
-// /ready, creates the demo project on first run, and prints the endpoints and keys. `npm stop` ends them.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+// `npm start`'s last step (Kafka and the ClickHouse server are already up, see scripts/start.sh): creates the topics,
+// applies the ClickHouse migrations once, creates the demo project on first run, starts the supervisor (detached,
+// deploy/local/supervisor.ts) that runs every service as its own process, waits until each answers /ready, prints
+// the endpoints, data folders and keys, and loads demo data on first run. `npm stop` ends it all.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createKafka, ensureTopics } from '@groupscope/kafka';
-import { topicNames, topicSpecs } from '@groupscope/events';
-import { loadConfig, commonEnv, kafkaEnv } from '@groupscope/config';
-import { createLogger } from '@groupscope/logger';
+import { clickhouseEnv, commonEnv, kafkaEnv, loadConfig } from '@groupscope/config';
 import { ProjectRegistry } from '@groupscope/projects';
 import { dataSet, toGateway } from '@groupscope/datagen';
+import { loadLocalConfig, planServices, type ServiceSpec } from './plan';
+import { prepareStorage } from './prepare';
+import { spawnSupervisor } from './supervisor';
 
 const root = resolve(__dirname, '..', '..');
-const cfg = loadConfig({ ...commonEnv, ...kafkaEnv });
+const cfg = loadConfig({ ...commonEnv, ...kafkaEnv, ...clickhouseEnv });
+const local = loadLocalConfig();
 const dataDir = resolve(root, cfg.GROUPSCOPE_DATA_DIR);
 const runDir = join(dataDir, 'run');
 const logDir = join(dataDir, 'logs');
 const projectsFile = cfg.PROJECTS_FILE ? resolve(cfg.PROJECTS_FILE) : join(dataDir, 'projects.json');
-const port = (name: string, def: number) => Number(process.env[name] ?? def);
-
-const services = [
-  { name: 'gateway', entry: 'services/gateway/src/main.ts', port: port('GATEWAY_PORT', 8080) },
-  { name: 'enricher', entry: 'services/enricher/src/main.ts', port: port('ENRICHER_PORT', 8082) },
-  // writer + query share a process in local mode (one chDB folder); its /ready is the query port's
-  { name: 'storage', entry: 'deploy/local/storage.ts', port: port('QUERY_PORT', 8081), alsoPort: port('WRITER_PORT', 8083) },
-];
 
 function alive(pidFile: string): boolean {
   if (!existsSync(pidFile)) return false;
@@ -35,11 +30,23 @@ function alive(pidFile: string): boolean {
   }
 }
 
+/** Whether something already accepts connections on 127.0.0.1:port. */
+function inUse(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
 async function ready(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (res.ok) return true;
     } catch {
       /* not listening yet */
@@ -49,61 +56,86 @@ async function ready(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-async function main() {
-  const log = createLogger('local', 'warn');
-  mkdirSync(runDir, { recursive: true });
-  mkdirSync(logDir, { recursive: true });
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'groupscope-local', logger: log });
-  await ensureTopics(kafka, topicSpecs(topicNames(cfg.TOPIC_PREFIX)), { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR });
+/** Starts the supervisor unless it runs; it outlives this command. */
+async function startSupervisor(services: ServiceSpec[]): Promise<void> {
+  const pidFile = join(runDir, 'supervisor.pid');
+  if (alive(pidFile)) return;
+  const busy: string[] = [];
+  const ports = services.map((s) => [s.port, s.name] as const);
+  if (services[0]?.env.GATEWAY_HTTPS_PORT) ports.push([Number(services[0].env.GATEWAY_HTTPS_PORT), 'gateway (HTTPS)']);
+  for (const [port, name] of ports) if (await inUse(port)) busy.push(`${port} (${name})`);
+  if (busy.length > 0) throw new Error(`ports already in use by another process: ${busy.join(', ')}; set GATEWAY_PORT, QUERY_PORT, ENRICHER_PORT, WRITER_PORT, GATEWAY_HTTPS_PORT`);
 
-  // the demo project; its secret is kept (only for it, only locally) so each `npm start` can print it
+  if (!cfg.CLICKHOUSE_URL) throw new Error('CLICKHOUSE_URL is not set: scripts/start.sh starts the local ClickHouse server and sets it');
+  await prepareStorage({
+    brokers: cfg.KAFKA_BROKERS,
+    topicPrefix: cfg.TOPIC_PREFIX,
+    partitions: cfg.KAFKA_PARTITIONS,
+    replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+    clickhouse: { url: cfg.CLICKHOUSE_URL, username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD, database: cfg.CLICKHOUSE_DATABASE },
+  });
+  spawnSupervisor({ root, runDir, logDir, services }, { ...process.env, PROJECTS_FILE: projectsFile, GROUPSCOPE_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? 'production' });
+}
+
+function demoProject(): { project_id: number; api_key: string; secret_key: string } {
+  // the demo project's secret is kept (only for it, only locally) so each `npm start` can print it
   const registry = new ProjectRegistry(projectsFile);
   const demoFile = join(dataDir, 'demo-project.json');
   if (!existsSync(demoFile) || !registry.byApiKey(JSON.parse(readFileSync(demoFile, 'utf8')).api_key)) {
     const keys = registry.create('demo');
     writeFileSync(demoFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
   }
-  const demo = JSON.parse(readFileSync(demoFile, 'utf8'));
+  return JSON.parse(readFileSync(demoFile, 'utf8'));
+}
 
-  const env = { ...process.env, PROJECTS_FILE: projectsFile, GROUPSCOPE_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? 'production' };
-  for (const s of services) {
-    const pidFile = join(runDir, `${s.name}.pid`);
-    if (alive(pidFile)) continue;
-    const out = openSync(join(logDir, `${s.name}.log`), 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, s.entry)], {
-      cwd: root,
-      env,
-      detached: true,
-      stdio: ['ignore', out, out],
-    });
-    closeSync(out);
-    writeFileSync(pidFile, String(child.pid));
-    child.unref();
-  }
+async function main() {
+  mkdirSync(runDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const services = planServices(local);
+  const demo = demoProject();
+  await startSupervisor(services);
+
   const failed: string[] = [];
-  for (const s of services) {
-    const ok = await ready(`http://127.0.0.1:${s.port}/ready`, 180_000);
-    if (!ok) failed.push(`${s.name} (see ${join(logDir, `${s.name}.log`)})`);
-  }
+  await Promise.all(
+    services.map(async (s) => {
+      if (!(await ready(`http://127.0.0.1:${s.port}/ready`, 180_000))) failed.push(`${s.name} (see ${join(logDir, `${s.name}.log`)})`);
+    }),
+  );
   if (failed.length > 0) {
-    console.error(`not ready: ${failed.join(', ')}`);
+    console.error(`not ready: ${failed.join(', ')}\nthe supervisor keeps restarting them (${join(logDir, 'supervisor.log')}); npm stop ends everything`);
     process.exit(1);
   }
+  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const gateway = url(local.GATEWAY_PORT);
+  const query = url(local.QUERY_PORT);
+  const https = services[0]!.env.GATEWAY_HTTPS_PORT ? `https://127.0.0.1:${local.GATEWAY_HTTPS_PORT}` : undefined;
+  const tlsDir = join(dataDir, 'tls');
+  const health = (kind: string) =>
+    services
+      .filter((s) => s.name.startsWith(kind))
+      .map((s) => `${s.name} ${url(s.port)}`)
+      .join(', ');
   console.log(`
-groupscope is running.
-  ingestion (Amplitude HTTP API)  http://127.0.0.1:${services[0]!.port}/2/httpapi   (also /batch, /identify, /groupidentify)
-  query API                       http://127.0.0.1:${services[2]!.port}/api/2/...
-  enricher health/metrics         http://127.0.0.1:${services[1]!.port}/health  /metrics
-  writer health/metrics           http://127.0.0.1:${services[2]!.alsoPort}/health  /metrics
-  Kafka                           ${cfg.KAFKA_BROKERS.join(',')}
-  logs                            ${logDir}
+groupscope is running (each service its own process, restarted by a supervisor if it exits).
+  web UI                          ${query}/
+  ingestion (Amplitude HTTP API)  ${gateway}/2/httpapi   (also /batch, /identify, /groupidentify)${https ? `
+  ingestion over HTTPS            ${https}/2/httpapi   (trust ${join(tlsDir, 'ca.crt')})` : ''}
+  query API                       ${query}/api/2/...
+  health, readiness, metrics      /health /ready /metrics on every service port
+  enrichers                       ${health('enricher')}
+  writers                         ${health('writer')}
+  Kafka                           ${cfg.KAFKA_BROKERS.join(',')}  (replication factor ${cfg.KAFKA_REPLICATION_FACTOR})
+  ClickHouse                      ${cfg.CLICKHOUSE_URL}  (user ${cfg.CLICKHOUSE_USER}; password in ${join(dataDir, 'clickhouse', 'credentials')})
+
+data folders (under ${dataDir})
+  kafka/  clickhouse/  tls/  logs/ (one log per service, supervisor.log)  run/ (pid files)  projects.json
 
 demo project (id ${demo.project_id})
   api_key     ${demo.api_key}
   secret_key  ${demo.secret_key}
 
 Stop everything with: npm stop`);
-  await demoData(demo, `http://127.0.0.1:${services[0]!.port}`, `http://127.0.0.1:${services[2]!.port}`);
+  await demoData(demo, gateway, query);
 }
 
 /**
@@ -149,6 +181,6 @@ Try the query API (demo project, last 30 days):
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -1,7 +1,8 @@
 // App factory shared by every service: /health (liveness), /ready (dependencies reachable), /metrics
 // (Prometheus), request logging without payloads, and a listener that closes gracefully.
 import express, { type Express, type Request, type Response, type NextFunction, type RequestHandler, type Router } from 'express';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, register, Histogram } from 'prom-client';
 import type { Logger } from '@groupscope/logger';
@@ -78,16 +79,27 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Listens, and on close stops accepting, lets requests in flight finish (up to graceMs), then ends idle sockets. */
-export function listen(app: Express, port: number, host: string, logger: Logger, graceMs = 10000): Promise<Listening> {
+/** A PEM certificate (chain) and its private key: the listener then speaks HTTPS. */
+export interface TlsCredentials {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/**
+ * Listens (HTTPS when given TLS credentials), and on close stops accepting, lets requests in flight finish (up to
+ * graceMs), then ends idle sockets.
+ */
+export function listen(app: Express, port: number, host: string, logger: Logger, graceMs = 10000, tls?: TlsCredentials): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    // an https.Server is an http.Server as far as closing and connection handling go
+    const server: Server = tls ? (createHttpsServer({ cert: tls.cert, key: tls.key }, app) as unknown as Server) : createHttpServer(app);
     server.keepAliveTimeout = 65000;
     server.once('error', reject);
+    server.listen(port, host);
     server.once('listening', () => {
       const addr = server.address() as AddressInfo;
-      const url = `http://${host}:${addr.port}`;
-      logger.info({ url }, 'http_listening');
+      const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+      logger.info({ url }, tls ? 'https_listening' : 'http_listening');
       resolve({
         server,
         port: addr.port,

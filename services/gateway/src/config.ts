@@ -1,4 +1,4 @@
-import { loadConfig, commonEnv, kafkaEnv, httpEnv, port, envBool, z } from '@groupscope/config';
+import { ConfigError, loadConfig, commonEnv, kafkaEnv, httpEnv, port, envBool, z } from '@groupscope/config';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const MB = 1024 * 1024;
@@ -8,6 +8,13 @@ export const gatewayEnv = {
   ...kafkaEnv,
   ...httpEnv,
   GATEWAY_PORT: port(8080),
+  /**
+   * HTTPS beside HTTP when both are set: PEM files of the server certificate (chain) and its key. Some SDKs (the
+   * official Java SDK) only send over HTTPS. Read at start; a renewed certificate takes a restart.
+   */
+  GATEWAY_TLS_CERT: z.string().min(1).optional(),
+  GATEWAY_TLS_KEY: z.string().min(1).optional(),
+  GATEWAY_HTTPS_PORT: port(8443),
   /**
    * How long a request waits for Kafka's acknowledgement before it gets a 503. Below the Node SDK's own 10 s
    * request timeout, so the SDK reads our 503 rather than timing out itself.
@@ -48,4 +55,10 @@ export const gatewayEnv = {
   GATEWAY_THROTTLE_MAX_IDS: int(1_000_000, 1000),
 };
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
-export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(gatewayEnv, env);
+export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => {
+  const config = loadConfig(gatewayEnv, env);
+  if (Boolean(config.GATEWAY_TLS_CERT) !== Boolean(config.GATEWAY_TLS_KEY)) {
+    throw new ConfigError('invalid configuration:\n  GATEWAY_TLS_CERT and GATEWAY_TLS_KEY: HTTPS needs both (or neither, for HTTP only)');
+  }
+  return config;
+};

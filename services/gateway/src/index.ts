@@ -1,7 +1,8 @@
 // gateway: Amplitude-compatible ingestion (/2/httpapi, /batch, /identify, /groupidentify) into Kafka.
 // A 2xx reply means every record of the request was acknowledged by Kafka (idempotent producer, acks=all).
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createApp, listen } from '@groupscope/http';
+import { createApp, listen, type Listening, type TlsCredentials } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
@@ -27,7 +28,23 @@ export interface GatewayDeps {
 export interface RunningGateway {
   url: string;
   port: number;
+  /** the HTTPS listener's URL and port, when TLS is configured */
+  httpsUrl?: string;
+  httpsPort?: number;
   stop(): Promise<void>;
+}
+
+/** The configured certificate and key, read now so a wrong path fails the start with a clear message. */
+export function tlsCredentialsOf(config: GatewayConfig): TlsCredentials | undefined {
+  if (!config.GATEWAY_TLS_CERT || !config.GATEWAY_TLS_KEY) return undefined;
+  const read = (name: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${name}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: read('GATEWAY_TLS_CERT', config.GATEWAY_TLS_CERT), key: read('GATEWAY_TLS_KEY', config.GATEWAY_TLS_KEY) };
 }
 
 export function projectsFileOf(config: GatewayConfig): string {
@@ -83,6 +100,7 @@ function kafkaReadiness(kafka: Kafka, cacheMs: number) {
 
 export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
   const { config, logger } = deps;
+  const tls = tlsCredentialsOf(config);
   const registry = deps.registry ?? new ProjectRegistry(projectsFileOf(config));
   const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger });
   const topics = topicNames(config.TOPIC_PREFIX);
@@ -133,16 +151,27 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
     publicUrl: config.GATEWAY_PUBLIC_URL || undefined,
   });
   // requests in flight get up to one send deadline (plus a margin) to finish when stopping
-  const http = await listen(app, config.GATEWAY_PORT, config.HTTP_HOST, logger, config.GATEWAY_SEND_TIMEOUT_MS + 2000);
-  logger.info({ topics: [topics.ingest, topics.groupIdentify], microbatch: config.GATEWAY_MICROBATCH }, 'gateway_started');
+  const graceMs = config.GATEWAY_SEND_TIMEOUT_MS + 2000;
+  const http = await listen(app, config.GATEWAY_PORT, config.HTTP_HOST, logger, graceMs);
+  let https: Listening | undefined;
+  if (tls) {
+    // the same app on both: one set of routes, limits and metrics whatever the transport
+    https = await listen(app, config.GATEWAY_HTTPS_PORT, config.HTTP_HOST, logger, graceMs, tls).catch(async (err: unknown) => {
+      await http.close();
+      throw err;
+    });
+  }
+  logger.info({ topics: [topics.ingest, topics.groupIdentify], microbatch: config.GATEWAY_MICROBATCH, https: Boolean(https) }, 'gateway_started');
 
   let stopping: Promise<void> | undefined;
   return {
     url: http.url,
     port: http.port,
+    httpsUrl: https?.url,
+    httpsPort: https?.port,
     stop: () =>
       (stopping ??= (async () => {
-        await http.close();
+        await Promise.all([http.close(), https?.close()]);
         await batcher.drain(config.GATEWAY_SEND_TIMEOUT_MS);
         clearInterval(pendingTimer);
         // with Kafka away, disconnect could wait on a send that retries forever

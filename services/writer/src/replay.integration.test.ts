@@ -1,12 +1,12 @@
-// Kill -9 between the insert and the commit: the writer runs as a child process (its own chDB folder) with a
-// test-only hook that SIGKILLs it right after ClickHouse acknowledged an INSERT, before offsets are committed.
+// Kill -9 between the insert and the commit: the writer runs as a child process (against the test ClickHouse server,
+// a database of its own) with a test-only hook that SIGKILLs it right after ClickHouse acknowledged an INSERT, before offsets are committed.
 // The next writer replays the same records; the tables must still hold each row exactly once.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withAdmin } from '@groupscope/kafka';
-import { testKafka, uniqueName, waitFor, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import { InputProducer, changeMessage, committedOffsets, enrichedEvent, eventMessage, groupChange } from './test-helpers';
 
 const root = join(__dirname, '..', '..', '..');
@@ -18,9 +18,7 @@ interface Run {
 }
 
 function run(script: string, env: Record<string, string>): Run {
-  const base = { ...process.env };
-  delete base.CLICKHOUSE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -32,14 +30,17 @@ function run(script: string, env: Record<string, string>): Run {
 }
 
 let t: TestKafka;
+let ch: TestClickHouse;
 let dataDir: string;
 
 beforeAll(async () => {
   t = testKafka();
   await t.ensureTopics(2);
+  ch = await testClickHouse({ migrate: false });
   dataDir = mkdtempSync(join(tmpdir(), 'gs-writer-replay-'));
 });
-afterAll(() => {
+afterAll(async () => {
+  await ch?.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -50,7 +51,7 @@ it('a writer killed between insert and commit leaves no duplicate after the repl
     TOPIC_PREFIX: t.prefix,
     KAFKA_PARTITIONS: '2',
     CHDB_PATH: join(dataDir, 'chdb'),
-    CLICKHOUSE_DATABASE: 'gs_replay',
+    CLICKHOUSE_DATABASE: ch.database,
     WRITER_GROUP_ID: groupId,
     WRITER_PORT: '0',
     WRITER_BATCH_MS: '300',

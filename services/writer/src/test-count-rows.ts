@@ -1,10 +1,17 @@
 // Test helper run as its own process (a chDB folder opens in one process only): prints, as JSON, how many rows
-// and how many distinct rows each writer table of CHDB_PATH/CLICKHOUSE_DATABASE holds.
+// and how many distinct rows each writer table of CLICKHOUSE_URL (else CHDB_PATH) / CLICKHOUSE_DATABASE holds.
 import { createClickHouse, queryRows, sql, trusted } from '@groupscope/clickhouse';
 import { silentLogger } from '@groupscope/logger';
 
 async function main() {
-  const ch = createClickHouse({ database: process.env.CLICKHOUSE_DATABASE ?? 'groupscope', chdbPath: process.env.CHDB_PATH!, logger: silentLogger });
+  const ch = createClickHouse({
+    url: process.env.CLICKHOUSE_URL,
+    username: process.env.CLICKHOUSE_USER,
+    password: process.env.CLICKHOUSE_PASSWORD,
+    database: process.env.CLICKHOUSE_DATABASE ?? 'groupscope',
+    chdbPath: process.env.CHDB_PATH!,
+    logger: silentLogger,
+  });
   const distinct: Record<string, string> = {
     events: 'uuid',
     event_groups: 'uuid, group_type, group_value',
