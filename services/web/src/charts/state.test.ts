@@ -31,7 +31,7 @@ describe('chart state <-> URL', () => {
     ['a funnel with filters of every kind, a group-by, segments and a cohort', funnel],
     ['segmentation: two events, weekly totals', { ...base, events: [{ event: 'Page Viewed', filters: [] }, { event: '_all', filters: [] }], metric: 'totals', interval: '7' }],
     ['segmentation: sums of a numeric property, by account', { ...base, metric: 'sums', valueProp: 'amount', groupBy: [{ type: 'group', groupType: 'company' }] }],
-    ['segmentation: hourly', { ...base, interval: '-3600000' }],
+    ['segmentation: hourly, as bars', { ...base, interval: '-3600000', display: 'bar' }],
     ['retention: new users, rolling, monthly', { ...defaultState(today, 'retention'), interval: '30', rolling: true }],
     [
       'retention: a start event with filters, a return event',
@@ -86,6 +86,7 @@ describe('chart state <-> URL', () => {
     ['s=%5B%7B%22prop%22%3A1%7D%5D', 'the segments (s) cannot be read'],
     ['s=oops', 'the segments (s) cannot be read'],
     ['rm=sometimes', 'rm "sometimes"'],
+    ['display=pie', 'display "pie"'],
   ])('a bad URL (%s) opens the default for that part and says so', (search, problem) => {
     const { state, problems } = fromSearch(search, today);
     expect(problems).toHaveLength(1);
@@ -172,6 +173,10 @@ describe('chart checks', () => {
     expect(chartIssues({ ...base, segments: [{ prop: 'country', op: 'is', values: [] }] })).toEqual(['Segment 1 has no value']);
     expect(chartIssues({ ...base, events: [{ event: 'A', filters: [{ type: 'event', key: '', op: 'is', values: ['x'] }] }] })).toEqual(['Event 1: filter 1 has no property']);
     expect(chartIssues({ ...base, start: '' })).toEqual(['The date range is incomplete']);
+    expect(chartIssues({ ...base, groupBy: [{ type: 'group', groupType: 'company', key: '' }] })).toEqual(['Group by 1 has no property']);
+    expect(chartIssues({ ...base, groupBy: [{ type: 'group', groupType: 'company' }] })).toEqual([]);
+    expect(chartIssues({ ...base, segments: [{ prop: 'group:company:', op: 'is', values: ['x'] }] })).toEqual(['Segment 1 has no property']);
+    expect(chartIssues({ ...base, start: '20261120', end: '20261101' })).toEqual(['The start date is after the end date']);
   });
 
   it('switching the chart type keeps the events that fit', () => {
@@ -194,5 +199,6 @@ describe('chart checks', () => {
     expect(dynamicPropertyProblem({ ...one, metric: 'average' })).toMatch(/uniques or totals/);
     expect(dynamicPropertyProblem({ ...one, countGroup: 'company' })).toMatch(/count users/);
     expect(dynamicPropertyProblem(funnel)).toMatch(/segmentation/);
+    expect(dynamicPropertyProblem({ ...one, segments: [{ prop: 'country', op: 'is', values: ['US'] }] })).toMatch(/no segment/);
   });
 });

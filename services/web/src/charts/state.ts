@@ -79,6 +79,8 @@ export interface ChartState {
   segments: Segment[];
   /** retention: unbounded ("on or after") instead of n-day */
   rolling: boolean;
+  /** segmentation drawn as lines or bars (the screen's choice, not the API's) */
+  display: 'line' | 'bar';
 }
 
 export const MAX_STEPS = 10;
@@ -131,6 +133,7 @@ export function defaultState(today: number, chart: ChartKind = 'segmentation'): 
     gpMode: 'event',
     segments: [],
     rolling: false,
+    display: 'line',
   };
 }
 
@@ -276,6 +279,7 @@ export function toSearch(state: ChartState): string {
   if (state.gpMode !== 'event') p.set('gpMode', state.gpMode);
   if (state.segments.length) p.set('s', JSON.stringify(state.segments));
   if (state.rolling) p.set('rm', 'rolling');
+  if (state.display !== 'line') p.set('display', state.display);
   return p.toString();
 }
 
@@ -352,6 +356,7 @@ export function fromSearch(search: string, today: number): { state: ChartState; 
   const rm = p.get('rm');
   state.rolling = rm === 'rolling';
   if (rm !== null && rm !== '' && rm !== 'rolling') problems.push(`rm "${rm}" is not "rolling"`);
+  state.display = oneOf(['line', 'bar'] as const, p.get('display'), 'line', 'display', problems);
 
   if (needsValueProp(state) && state.groupBy[0]?.type === 'event' && state.groupBy[0].key) {
     state.valueProp = state.groupBy[0].key;
@@ -377,8 +382,11 @@ export function chartIssues(state: ChartState): string[] {
   });
   if (state.chart === 'funnels' && state.events.length < 2) out.push('A funnel needs at least 2 steps');
   if (needsValueProp(state) && !state.valueProp) out.push(`The metric "${state.metric}" needs a numeric event property`);
+  state.groupBy.forEach((g, i) => {
+    if (g.key === '') out.push(`Group by ${i + 1} has no property`);
+  });
   state.segments.forEach((s, i) => {
-    if (s.prop === '') out.push(`Segment ${i + 1} has no property`);
+    if (s.prop === '' || s.prop.endsWith(':')) out.push(`Segment ${i + 1} has no property`);
     else if (s.values.length === 0) out.push(`Segment ${i + 1} has no value`);
   });
   if (!validDate(state.start) || !validDate(state.end)) out.push('The date range is incomplete');
@@ -465,5 +473,6 @@ export function dynamicPropertyProblem(state: ChartState): string | undefined {
   if (state.groupBy.length) return 'the chart must have a single series (no group-by)';
   if (state.metric !== 'uniques' && state.metric !== 'totals') return 'the metric must be uniques or totals';
   if (state.countGroup !== 'User') return 'the chart must count users (the property is computed per group from its users)';
+  if (state.segments.length) return 'the chart must have no segment conditions (the property counts every user of each group)';
   return undefined;
 }
