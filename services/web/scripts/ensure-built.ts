@@ -19,5 +19,8 @@ if (existsSync(built) && statSync(built).mtimeMs >= sourceTime) {
   console.log('web UI: dist/ is up to date');
 } else {
   console.log(existsSync(built) ? 'web UI: sources changed, rebuilding' : 'web UI: building');
-  await build({ root, configFile: join(root, 'vite.config.ts') });
+  // what the query service serves is the production build, whoever asks (jest runs with NODE_ENV=test, which would
+  // bundle React's development build)
+  process.env.NODE_ENV = 'production';
+  await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production' });
 }

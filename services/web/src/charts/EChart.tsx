@@ -2,21 +2,20 @@
 // screens use are registered, so the bundle carries nothing else.
 import { BarChart, LineChart, type BarSeriesOption, type LineSeriesOption } from 'echarts/charts';
 import {
-  AriaComponent, GridComponent, LegendComponent, TooltipComponent,
-  type GridComponentOption, type LegendComponentOption, type TooltipComponentOption,
+  GridComponent, LegendComponent, TooltipComponent, type GridComponentOption, type LegendComponentOption, type TooltipComponentOption,
 } from 'echarts/components';
 import { init, use, type ComposeOption, type ECharts } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 
-use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, AriaComponent, CanvasRenderer]);
+use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer]);
 
 export type ChartOption = ComposeOption<LineSeriesOption | BarSeriesOption | GridComponentOption | TooltipComponentOption | LegendComponentOption>;
 
 export interface EChartProps {
   option: ChartOption;
   height?: number;
-  /** what the chart shows, for screen readers (the data table below it has the numbers) */
+  /** what the chart shows, for screen readers; the data table beside every chart has the numbers */
   label: string;
   onPointClick?: (seriesIndex: number, dataIndex: number) => void;
 }
@@ -43,7 +42,7 @@ export default function EChart({ option, height = 320, label, onPointClick }: EC
   }, []);
 
   useEffect(() => {
-    chart.current?.setOption({ aria: { enabled: true }, animation: false, ...option }, { notMerge: true });
+    chart.current?.setOption({ animation: false, ...option }, { notMerge: true });
   }, [option]);
 
   return <div ref={el} role="img" aria-label={label} style={{ width: '100%', height, cursor: onPointClick ? 'pointer' : undefined }} />;

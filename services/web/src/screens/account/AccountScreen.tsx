@@ -236,7 +236,7 @@ function EventList({ events, view }: { events: ActivityEvent[]; view: 'info' | '
                 .join(' · ') || 'no event properties'}
             </Text>
           ) : (
-            <Code block fz="xs" mt={4} aria-label="Raw event">
+            <Code block fz="xs" mt={4} aria-label="Raw event" style={{ maxHeight: 280, overflow: 'auto' }}>
               {JSON.stringify(e, null, 2)}
             </Code>
           )}

@@ -48,7 +48,8 @@ const TITLES = { segmentation: 'Event segmentation', funnels: 'Funnel', retentio
 function describe(s: ChartState): string {
   const unit = s.countGroup === 'User' ? 'users' : s.countGroup;
   const events = s.events.map((e) => eventName(e.event) || '…').join(s.chart === 'funnels' ? ' → ' : ', ');
-  return `${events} · counted by ${unit} · ${s.start}–${s.end}`;
+  const segments = s.segments.length ? ` · ${s.segments.length} segment condition${s.segments.length > 1 ? 's' : ''}` : '';
+  return `${events} · counted by ${unit}${segments} · ${s.start}–${s.end}`;
 }
 
 export function ChartsScreen() {
@@ -142,7 +143,7 @@ export function ChartsScreen() {
           ) : !shown ? (
             <Loading label="Asking the query API" />
           ) : (
-            <div aria-busy={result.loading} style={{ opacity: result.loading ? 0.6 : 1 }}>
+            <div aria-busy={result.loading} data-testid="chart-result" data-search={toSearch(shown.state)} style={{ opacity: result.loading ? 0.6 : 1 }}>
               {shown.chart === 'segmentation' && <SegmentationResult state={shown.state} data={shown.data} onPoint={openPoint} onDisplay={(display) => set({ ...state, display })} />}
               {shown.chart === 'funnels' && <FunnelResult data={shown.data} onPoint={openPoint} />}
               {shown.chart === 'retention' && <RetentionResult state={shown.state} data={shown.data} onPoint={openPoint} />}

@@ -127,7 +127,7 @@ function Members({ target, onUseCohort }: { target: MicroscopeTarget; onUseCohor
             <Button size="compact-xs" variant="default" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
               Previous
             </Button>
-            {countGroup && <Badge variant="light">{countGroup === 'User' ? 'users' : countGroup}</Badge>}
+            {countGroup && <Badge variant="light" tt="none">{countGroup === 'User' ? 'users' : countGroup}</Badge>}
             <Button size="compact-xs" variant="default" disabled={total !== undefined ? offset + PAGE >= total : page.data.members.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
               Next
             </Button>

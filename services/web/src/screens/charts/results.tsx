@@ -15,7 +15,14 @@ const MAX_PLOTTED = 10;
 
 export const eventName = (e: string) => SPECIAL_EVENTS[e] ?? e;
 
+/** A number that opens the microscope; a zero has nobody behind it and stays plain text. */
 function CellButton({ label, value, onClick }: { label: string; value: string; onClick: () => void }) {
+  if (value === '0')
+    return (
+      <Text span size="xs" c="dimmed" px={4}>
+        0
+      </Text>
+    );
   return (
     <Button variant="subtle" size="compact-xs" onClick={onClick} aria-label={label} title={label} px={4}>
       {value}
@@ -180,10 +187,11 @@ export function FunnelResult({ data, onPoint }: { data: FunnelRow[]; onPoint: Op
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const share = (c: RetentionCell | undefined) => (c && c.outof > 0 ? c.count / c.outof : 0);
+const share = (c: RetentionCell | undefined) => (c && c.outof > 0 ? c.count / c.outof : NaN);
 
 /** Heat colour of a share: white at 0, the theme's indigo at 1; dark text stays readable up to about 60 %. */
 export function heat(s: number): { background: string; color: string } {
+  if (!Number.isFinite(s)) return { background: 'transparent', color: 'inherit' };
   const a = Math.max(0, Math.min(1, s));
   return { background: `rgba(76, 110, 245, ${(0.08 + a * 0.85).toFixed(3)})`, color: a > 0.6 ? 'white' : 'inherit' };
 }
@@ -200,7 +208,7 @@ export function RetentionResult({ state, data, onPoint }: { state: ChartState; d
     grid: { left: 48, right: 16, top: 16, bottom: 48 },
     xAxis: { type: 'category', data: columns.map((n) => `${unit} ${n}`) },
     yAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value}%' } },
-    series: data.series.slice(0, MAX_PLOTTED).map((s, i) => ({ type: 'line', name: names[i], data: s.combined.map((c) => Number((share(c) * 100).toFixed(2))) })),
+    series: data.series.slice(0, MAX_PLOTTED).map((s, i) => ({ type: 'line', name: names[i], data: s.combined.map((c) => (c.outof > 0 ? Number((share(c) * 100).toFixed(2)) : null)) })),
   };
   const rows = (): Cell[][] => [
     ['segment', 'cohort', 'size', ...columns.map((n) => `${unit.toLowerCase()} ${n}`)],

@@ -168,9 +168,9 @@ function NewBehavioral({ onCreated }: { onCreated: () => void }) {
                 )}
               </Group>
               <Group gap={4} grow wrap="nowrap">
-                <NativeSelect label={`Condition ${i + 1}: how often`} size="xs" value={c.op} data={COUNT_OPS} onChange={(e) => setCond(i, { ...c, op: e.currentTarget.value as CohortCondition['op'] })} />
-                <NumberInput label={`Condition ${i + 1}: times`} size="xs" min={0} value={c.value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, value: Math.round(v) })} />
-                <NumberInput label={`Condition ${i + 1}: in the last days`} size="xs" min={1} max={3650} value={c.time_value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, time_value: Math.round(v) })} />
+                <NativeSelect label="How often" aria-label={`Condition ${i + 1}: how often`} size="xs" value={c.op} data={COUNT_OPS} onChange={(e) => setCond(i, { ...c, op: e.currentTarget.value as CohortCondition['op'] })} />
+                <NumberInput label="Times" aria-label={`Condition ${i + 1}: times`} size="xs" min={0} value={c.value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, value: Math.round(v) })} />
+                <NumberInput label="In the last (days)" aria-label={`Condition ${i + 1}: in the last days`} size="xs" min={1} max={3650} value={c.time_value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, time_value: Math.round(v) })} />
               </Group>
             </Stack>
           ))}
