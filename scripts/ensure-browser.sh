@@ -8,6 +8,6 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure: installing chromium with apt"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 else
-  echo "ensure: please install Chromium (Debian: apt-get install chromium); the web UI's browser tests need $browser" >&2
-  exit 1
+  # only the browser tests need it: say so and carry on (npm start works without it)
+  echo "ensure: Chromium is missing; the web UI's browser tests need it at $browser (Debian: apt-get install chromium, or set GROUPSCOPE_CHROMIUM)" >&2
 fi

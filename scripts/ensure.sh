@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing on a fresh machine: system packages (Java 17, Maven) from apt when absent,
-# npm packages, and Apache Kafka's jars (through Maven). Safe to run every time; quick when all is there.
+# npm packages, Apache Kafka's jars (through Maven), and Chromium for the web UI's browser tests. Safe to run
+# every time; quick when all is there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -29,3 +30,4 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
 fi
 
 bash deploy/kafka/kafka.sh fetch
+bash scripts/ensure-browser.sh

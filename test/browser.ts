@@ -1,7 +1,7 @@
 // Headless Chromium for end-to-end tests: Debian's browser (scripts/ensure-browser.sh installs it) driven by
 // playwright-core, which never downloads a browser of its own. Flags keep it off the network (the machines have
 // none but the package registries) and a fresh profile per launch keeps runs independent.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -29,6 +29,7 @@ export interface TestBrowser {
 
 /** A browser with one page at 1280x800, a fresh profile, downloads accepted. */
 export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run scripts/ensure-browser.sh (as root, it installs Debian's chromium) or set GROUPSCOPE_CHROMIUM`);
   const profile = mkdtempSync(join(tmpdir(), 'gs-chromium-'));
   const downloads = join(profile, 'downloads');
   mkdirSync(downloads);

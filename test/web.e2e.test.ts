@@ -185,6 +185,8 @@ describe('web UI', () => {
     expect(funnel.dropped).toEqual([raw[0]! - raw[1]!, raw[1]! - raw[2]!]);
     expect(funnel.dropped[1]).toBeGreaterThan(0);
     expect(new URL(funnelUrl).searchParams.get('countGroup')).toBe('company');
+    await page.evaluate('document.activeElement?.blur()');
+    await page.locator('label').filter({ hasText: /^Funnel$/ }).scrollIntoViewIfNeeded();
     await shot('02-funnel-by-company');
   });
 

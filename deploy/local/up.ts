@@ -91,6 +91,7 @@ async function main() {
   }
   console.log(`
 groupscope is running.
+  web UI                          http://127.0.0.1:${services[2]!.port}/   sign in with api_key ${demo.api_key} and secret_key ${demo.secret_key}
   ingestion (Amplitude HTTP API)  http://127.0.0.1:${services[0]!.port}/2/httpapi   (also /batch, /identify, /groupidentify)
   query API                       http://127.0.0.1:${services[2]!.port}/api/2/...
   enricher health/metrics         http://127.0.0.1:${services[1]!.port}/health  /metrics

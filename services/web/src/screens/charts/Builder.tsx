@@ -6,7 +6,7 @@ import {
   FUNNEL_MODES, MAX_STEPS, RETENTION_INTERVALS, fromIsoDate, needsValueProp, toIsoDate, withChart, ymd,
   type ChartKind, type ChartState, type EventSpec, type Filter, type GroupBy, type Segment,
 } from '../../charts/state';
-import { EventPicker, OpSelect, PropertyPicker, ValuesInput, kindOptions, propKind } from './pickers';
+import { EventPicker, OpSelect, PropertyPicker, SuggestionsNotice, ValuesInput, kindOptions, propKind } from './pickers';
 
 type SetState = (next: ChartState) => void;
 
@@ -230,6 +230,7 @@ export function Builder({ state, set }: { state: ChartState; set: SetState }) {
         onChange={(v) => set(withChart(state, v as ChartKind))}
         data={(Object.keys(KIND_LABELS) as ChartKind[]).map((k) => ({ value: k, label: KIND_LABELS[k] }))}
       />
+      <SuggestionsNotice />
 
       <Section title={state.chart === 'funnels' ? 'Steps' : state.chart === 'retention' ? 'Events' : 'Events'}>
         {state.chart === 'retention' ? (

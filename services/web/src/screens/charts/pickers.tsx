@@ -1,12 +1,10 @@
 // Pickers fed by the project's catalog: events, property names, property values. They take free text too, so a
-// chart can be built while the catalog is unavailable (the picker then says why it has no suggestions).
-import { Autocomplete, NativeSelect, TagsInput } from '@mantine/core';
-import { useEventNames, usePropertyNames, usePropertyValues, type PropKind, type Suggestions } from '../../app/data';
+// chart can be built while the catalog is unavailable (SuggestionsNotice says why there are no suggestions).
+import { Autocomplete, NativeSelect, TagsInput, Text } from '@mantine/core';
+import { useEventNames, usePropertyNames, usePropertyValues, type PropKind } from '../../app/data';
 import { OPS } from '../../charts/state';
 
 export const SPECIAL_EVENTS: Record<string, string> = { _active: 'Any active event', _all: 'Any event', _new: 'New user' };
-
-const hint = (s: Suggestions, what: string) => (s.error ? `No ${what} suggestions: ${s.error}` : undefined);
 
 export function EventPicker({ label, value, onChange, specials = [] }: { label: string; value: string; onChange: (v: string) => void; specials?: string[] }) {
   const events = useEventNames();
@@ -21,7 +19,6 @@ export function EventPicker({ label, value, onChange, specials = [] }: { label: 
       data={[...new Set(data)]}
       onChange={(t) => onChange(fromText(t))}
       limit={50}
-      description={hint(events, 'event')}
       openOnFocus
       size="xs"
     />
@@ -46,7 +43,7 @@ export function propKind(kind: KindValue, eventType?: string): PropKind {
 
 export function PropertyPicker({ label, kind, value, onChange, placeholder = 'Property' }: { label: string; kind: PropKind; value: string; onChange: (v: string) => void; placeholder?: string }) {
   const props = usePropertyNames(kind);
-  return <Autocomplete label={label} placeholder={placeholder} value={value} onChange={onChange} data={props.items} limit={50} description={hint(props, 'property')} openOnFocus size="xs" />;
+  return <Autocomplete label={label} placeholder={placeholder} value={value} onChange={onChange} data={props.items} limit={50} openOnFocus size="xs" />;
 }
 
 export function ValuesInput({ label, kind, name, value, onChange }: { label: string; kind: PropKind; name: string; value: string[]; onChange: (v: string[]) => void }) {
@@ -61,7 +58,6 @@ export function ValuesInput({ label, kind, name, value, onChange }: { label: str
       limit={50}
       acceptValueOnBlur
       clearable
-      description={hint(values, 'value')}
       size="xs"
     />
   );
@@ -69,4 +65,15 @@ export function ValuesInput({ label, kind, name, value, onChange }: { label: str
 
 export function OpSelect({ label, value, onChange, ops = OPS }: { label: string; value: string; onChange: (v: string) => void; ops?: readonly string[] }) {
   return <NativeSelect label={label} value={value} onChange={(e) => onChange(e.currentTarget.value)} data={[...ops]} size="xs" />;
+}
+
+/** One line, once per form, when the catalog cannot suggest anything (the pickers still take free text). */
+export function SuggestionsNotice() {
+  const events = useEventNames();
+  if (!events.error) return null;
+  return (
+    <Text size="xs" c="dimmed">
+      Type event and property names: suggestions are unavailable ({events.error}).
+    </Text>
+  );
 }

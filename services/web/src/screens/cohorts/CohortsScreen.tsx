@@ -8,7 +8,7 @@ import { navigate } from '../../app/router';
 import { Empty, ErrorNotice, Loading } from '../../app/ui';
 import { formatNumber, formatTime } from '../../lib/format';
 import { lastChartWithCohort } from '../charts/last-chart';
-import { EventPicker } from '../charts/pickers';
+import { EventPicker, SuggestionsNotice } from '../charts/pickers';
 
 const unitName = (countGroup: string) => (countGroup === 'User' ? 'Users' : countGroup);
 
@@ -155,6 +155,7 @@ function NewBehavioral({ onCreated }: { onCreated: () => void }) {
           </Title>
           <TextInput label="Cohort name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
           <CountGroupSelect label="Cohort of" value={countGroup} onChange={setCountGroup} />
+          <SuggestionsNotice />
           {conditions.map((c, i) => (
             <Stack key={i} gap={4} pl="sm" style={{ borderLeft: '2px solid var(--mantine-color-gray-3)' }}>
               <Group gap={4} align="flex-end" wrap="nowrap">
