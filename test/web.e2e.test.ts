@@ -8,15 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse } from '@groupscope/testing';
-import { loadGatewayConfig, startGateway } from '@groupscope/gateway';
-import { loadEnricherConfig, startEnricher } from '@groupscope/enricher';
-import { loadWriterConfig, startWriter } from '@groupscope/writer';
-import { loadQueryConfig, startQuery } from '@groupscope/query';
+import { waitFor } from '@groupscope/testing';
 import { dataSet, toGateway } from '@groupscope/query/src/generator';
 import { launchBrowser, type Page, type TestBrowser } from './browser';
+import { startStack, type Stack } from './stack';
 
 jest.setTimeout(600_000);
 
@@ -26,34 +22,15 @@ const dir = mkdtempSync(join(tmpdir(), 'gs-web-'));
 const projectsFile = join(dir, 'projects.json');
 const registry = new ProjectRegistry(projectsFile);
 const project = registry.create('web');
-const k = testKafka(silentLogger);
 // a data set whose account funnel Trial Started -> Invoice Sent -> Payment Received loses accounts at the last step
 const data = dataSet({ events: 4000, days: 30, accounts: 30, seed: 7 });
 const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-let ch: TestClickHouse;
+let stack: Stack | undefined;
 let browser: TestBrowser;
 let page: Page;
-const stops: (() => Promise<void>)[] = [];
 let queryUrl = '';
-
-const env = () => ({
-  KAFKA_BROKERS: k.brokers.join(','),
-  TOPIC_PREFIX: k.prefix,
-  KAFKA_PARTITIONS: '2',
-  PROJECTS_FILE: projectsFile,
-  LOG_LEVEL: 'silent',
-  GATEWAY_PORT: '0',
-  ENRICHER_PORT: '0',
-  WRITER_PORT: '0',
-  QUERY_PORT: '0',
-  WRITER_BATCH_MS: '200',
-  ENRICHER_GROUP_ID: uniqueName('enricher'),
-  WRITER_GROUP_ID: uniqueName('writer'),
-  DYNAMIC_PROPERTIES_SCHEDULER: 'false',
-  GROUPSCOPE_DATA_DIR: dir,
-});
 
 /** The query API with the project's keys (Basic auth), as a script would call it. */
 async function api<T>(path: string, params: [string, string][] = []): Promise<T> {
@@ -109,19 +86,11 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   // the UI the query service serves: built here when dist/ is missing or older than its sources
   execFileSync('npm', ['-w', '@groupscope/web', 'run', 'ensure-built'], { cwd: root, stdio: 'inherit' });
-  ch = await testClickHouse();
-  await k.ensureTopics(2);
-  const gateway = await startGateway({ config: loadGatewayConfig(env()), logger: silentLogger });
-  stops.push(() => gateway.stop());
-  const enricher = await startEnricher({ config: loadEnricherConfig(env()), logger: silentLogger });
-  stops.push(() => enricher.stop());
-  const writer = await startWriter({ config: loadWriterConfig(env()), logger: silentLogger, ch });
-  stops.push(() => writer.stop());
-  const query = await startQuery({ config: loadQueryConfig(env()), logger: silentLogger, ch });
-  stops.push(() => query.stop());
-  queryUrl = query.url;
+  // runs on its own schedule only when asked: the test runs its dynamic property itself
+  stack = await startStack({ projectsFile, dataDir: dir, env: { DYNAMIC_PROPERTIES_SCHEDULER: 'false' } });
+  queryUrl = stack.queryUrl;
 
-  const counts = await toGateway(data.records(), { url: gateway.url, apiKey: project.api_key, pauseAfterGroupsMs: 1500 });
+  const counts = await toGateway(data.records(), { url: stack.gatewayUrl, apiKey: project.api_key, pauseAfterGroupsMs: 1500 });
   const range: [string, string][] = [['start', ymd(data.start)], ['end', ymd(Date.now())]];
   await waitFor(
     async () => {
@@ -138,8 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  await ch?.cleanup();
+  await stack?.stop();
 });
 
 describe('web UI', () => {

@@ -1,5 +1,6 @@
-// The states every panel shows: loading, an error with the API's message (and a retry), empty; and a download.
-import { Alert, Button, Center, Group, Loader, Text } from '@mantine/core';
+// The states every panel shows: loading, an error with the API's message (and a retry), empty; a download; a
+// confirmation before deleting.
+import { Alert, Button, Center, Group, Loader, Modal, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { toCsv, type Cell } from '../lib/csv';
 
@@ -61,5 +62,23 @@ export function CsvButton({ rows, name, label = 'Download CSV' }: { rows: () => 
     <Button size="xs" variant="default" onClick={() => downloadText(name, toCsv(rows()))}>
       {label}
     </Button>
+  );
+}
+
+/** Asks before deleting; the action's error stays in the dialog. */
+export function ConfirmDelete({ title, opened, message, error, pending, onConfirm, onCancel }: { title: string; opened: boolean; message: ReactNode; error?: string; pending: boolean; onConfirm: () => void; onCancel: () => void }) {
+  return (
+    <Modal opened={opened} onClose={onCancel} title={title}>
+      <Text size="sm">{message}</Text>
+      {error && <ErrorNotice title="Not deleted" message={error} />}
+      <Group justify="flex-end" mt="md">
+        <Button variant="default" onClick={onCancel}>
+          Cancel
+        </Button>
+        <Button color="red" onClick={onConfirm} loading={pending}>
+          Delete
+        </Button>
+      </Group>
+    </Modal>
   );
 }

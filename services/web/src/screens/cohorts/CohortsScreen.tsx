@@ -1,14 +1,30 @@
 // Cohorts of users or of a group type: the list (download members, use as a segment, delete), a behavioral cohort
 // ("did X at least N times in the last D days", conditions ANDed) and an upload of ids, one per line.
-import { Alert, Button, Card, FileInput, Grid, Group, Modal, NativeSelect, NumberInput, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { Alert, Button, Card, FileInput, Grid, Group, NativeSelect, NumberInput, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import type { Cohort, CohortCondition, UploadReply } from '../../api/types';
 import { useAction, useApi, useCohortList, useGroupTypes } from '../../app/data';
 import { navigate } from '../../app/router';
-import { Empty, ErrorNotice, Loading } from '../../app/ui';
+import { ConfirmDelete, Empty, ErrorNotice, Loading } from '../../app/ui';
 import { formatNumber, formatTime } from '../../lib/format';
 import { lastChartWithCohort } from '../charts/last-chart';
 import { EventPicker, SuggestionsNotice } from '../charts/pickers';
+
+/** A titled form in a card; the title names the form for assistive technology too. */
+function FormCard({ title, onSubmit, children }: { title: string; onSubmit: (e: FormEvent) => void; children: ReactNode }) {
+  return (
+    <Card withBorder>
+      <form onSubmit={onSubmit} aria-label={title}>
+        <Stack gap="xs">
+          <Title order={3} size="h5">
+            {title}
+          </Title>
+          {children}
+        </Stack>
+      </form>
+    </Card>
+  );
+}
 
 const unitName = (countGroup: string) => (countGroup === 'User' ? 'Users' : countGroup);
 
@@ -99,18 +115,15 @@ export function CohortsScreen() {
           </Stack>
         </Grid.Col>
       </Grid>
-      <Modal opened={deleting !== undefined} onClose={() => setDeleting(undefined)} title="Delete cohort">
-        <Text size="sm">Delete “{deleting?.name}”? Charts that use it as a segment will answer with an error.</Text>
-        {remove.error && <ErrorNotice title="Not deleted" message={remove.error} />}
-        <Group justify="flex-end" mt="md">
-          <Button variant="default" onClick={() => setDeleting(undefined)}>
-            Cancel
-          </Button>
-          <Button color="red" onClick={confirmDelete} loading={remove.pending}>
-            Delete
-          </Button>
-        </Group>
-      </Modal>
+      <ConfirmDelete
+        title="Delete cohort"
+        opened={deleting !== undefined}
+        message={`Delete “${deleting?.name}”? Charts that use it as a segment will answer with an error.`}
+        error={remove.error}
+        pending={remove.pending}
+        onConfirm={confirmDelete}
+        onCancel={() => setDeleting(undefined)}
+      />
     </Stack>
   );
 }
@@ -147,49 +160,42 @@ function NewBehavioral({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <Card withBorder>
-      <form onSubmit={submit} aria-label="New behavioral cohort">
-        <Stack gap="xs">
-          <Title order={3} size="h5">
-            New behavioral cohort
-          </Title>
-          <TextInput label="Cohort name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
-          <CountGroupSelect label="Cohort of" value={countGroup} onChange={setCountGroup} />
-          <SuggestionsNotice />
-          {conditions.map((c, i) => (
-            <Stack key={i} gap={4} pl="sm" style={{ borderLeft: '2px solid var(--mantine-color-gray-3)' }}>
-              <Group gap={4} align="flex-end" wrap="nowrap">
-                <div style={{ flex: 1 }}>
-                  <EventPicker label={`Condition ${i + 1}: did event`} value={c.event_type} onChange={(event_type) => setCond(i, { ...c, event_type })} specials={['_active']} />
-                </div>
-                {conditions.length > 1 && (
-                  <Button size="compact-xs" variant="subtle" color="gray" onClick={() => setCond(i, null)} aria-label={`Remove condition ${i + 1}`}>
-                    ×
-                  </Button>
-                )}
-              </Group>
-              <Group gap={4} grow wrap="nowrap">
-                <NativeSelect label="How often" aria-label={`Condition ${i + 1}: how often`} size="xs" value={c.op} data={COUNT_OPS} onChange={(e) => setCond(i, { ...c, op: e.currentTarget.value as CohortCondition['op'] })} />
-                <NumberInput label="Times" aria-label={`Condition ${i + 1}: times`} size="xs" min={0} value={c.value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, value: Math.round(v) })} />
-                <NumberInput label="In the last (days)" aria-label={`Condition ${i + 1}: in the last days`} size="xs" min={1} max={3650} value={c.time_value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, time_value: Math.round(v) })} />
-              </Group>
-            </Stack>
-          ))}
-          <Button size="compact-xs" variant="subtle" style={{ alignSelf: 'flex-start' }} onClick={() => setConditions([...conditions, newCondition()])} disabled={conditions.length >= 10}>
-            + Condition (all must hold)
-          </Button>
-          {create.error && <ErrorNotice title="The cohort was not created" message={create.error} />}
-          {created && (
-            <Alert color="green" role="status">
-              Created “{created.name}”: {formatNumber(created.size)} {unitName(created.countGroup).toLowerCase()}.
-            </Alert>
-          )}
-          <Button type="submit" loading={create.pending} disabled={!ready}>
-            Create cohort
-          </Button>
+    <FormCard title="New behavioral cohort" onSubmit={submit}>
+      <TextInput label="Cohort name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
+      <CountGroupSelect label="Cohort of" value={countGroup} onChange={setCountGroup} />
+      <SuggestionsNotice />
+      {conditions.map((c, i) => (
+        <Stack key={i} gap={4} pl="sm" style={{ borderLeft: '2px solid var(--mantine-color-gray-3)' }}>
+          <Group gap={4} align="flex-end" wrap="nowrap">
+            <div style={{ flex: 1 }}>
+              <EventPicker label={`Condition ${i + 1}: did event`} value={c.event_type} onChange={(event_type) => setCond(i, { ...c, event_type })} specials={['_active']} />
+            </div>
+            {conditions.length > 1 && (
+              <Button size="compact-xs" variant="subtle" color="gray" onClick={() => setCond(i, null)} aria-label={`Remove condition ${i + 1}`}>
+                ×
+              </Button>
+            )}
+          </Group>
+          <Group gap={4} grow wrap="nowrap">
+            <NativeSelect label="How often" aria-label={`Condition ${i + 1}: how often`} size="xs" value={c.op} data={COUNT_OPS} onChange={(e) => setCond(i, { ...c, op: e.currentTarget.value as CohortCondition['op'] })} />
+            <NumberInput label="Times" aria-label={`Condition ${i + 1}: times`} size="xs" min={0} value={c.value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, value: Math.round(v) })} />
+            <NumberInput label="In the last (days)" aria-label={`Condition ${i + 1}: in the last days`} size="xs" min={1} max={3650} value={c.time_value} onChange={(v) => typeof v === 'number' && setCond(i, { ...c, time_value: Math.round(v) })} />
+          </Group>
         </Stack>
-      </form>
-    </Card>
+      ))}
+      <Button size="compact-xs" variant="subtle" style={{ alignSelf: 'flex-start' }} onClick={() => setConditions([...conditions, newCondition()])} disabled={conditions.length >= 10}>
+        + Condition (all must hold)
+      </Button>
+      {create.error && <ErrorNotice title="The cohort was not created" message={create.error} />}
+      {created && (
+        <Alert color="green" role="status">
+          Created “{created.name}”: {formatNumber(created.size)} {unitName(created.countGroup).toLowerCase()}.
+        </Alert>
+      )}
+      <Button type="submit" loading={create.pending} disabled={!ready}>
+        Create cohort
+      </Button>
+    </FormCard>
   );
 }
 
@@ -213,30 +219,23 @@ function Upload({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <Card withBorder>
-      <form onSubmit={submit} aria-label="Upload a cohort">
-        <Stack gap="xs">
-          <Title order={3} size="h5">
-            Upload a cohort
-          </Title>
-          <Text size="xs" c="dimmed">
-            A text file with exactly one id per line (user ids, or group values of the chosen type). Blank lines are ignored.
-          </Text>
-          <TextInput label="Uploaded cohort name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
-          <CountGroupSelect label="Ids are" value={countGroup} onChange={setCountGroup} />
-          <FileInput label="File with one id per line" value={file} onChange={setFile} accept=".txt,.csv,text/plain,text/csv" clearable placeholder="Choose a file" />
-          {upload.error && <ErrorNotice title="The upload failed" message={upload.error} />}
-          {reply && (
-            <Alert color={reply.matched < reply.total ? 'yellow' : 'green'} role="status">
-              “{reply.name}”: {formatNumber(reply.matched)} of {formatNumber(reply.total)} ids matched.
-              {reply.unknown_sample.length > 0 && ` Unknown, for example: ${reply.unknown_sample.slice(0, 5).join(', ')}.`}
-            </Alert>
-          )}
-          <Button type="submit" loading={upload.pending} disabled={!name.trim() || !file}>
-            Upload
-          </Button>
-        </Stack>
-      </form>
-    </Card>
+    <FormCard title="Upload a cohort" onSubmit={submit}>
+      <Text size="xs" c="dimmed">
+        A text file with exactly one id per line (user ids, or group values of the chosen type). Blank lines are ignored.
+      </Text>
+      <TextInput label="Uploaded cohort name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
+      <CountGroupSelect label="Ids are" value={countGroup} onChange={setCountGroup} />
+      <FileInput label="File with one id per line" value={file} onChange={setFile} accept=".txt,.csv,text/plain,text/csv" clearable placeholder="Choose a file" />
+      {upload.error && <ErrorNotice title="The upload failed" message={upload.error} />}
+      {reply && (
+        <Alert color={reply.matched < reply.total ? 'yellow' : 'green'} role="status">
+          “{reply.name}”: {formatNumber(reply.matched)} of {formatNumber(reply.total)} ids matched.
+          {reply.unknown_sample.length > 0 && ` Unknown, for example: ${reply.unknown_sample.slice(0, 5).join(', ')}.`}
+        </Alert>
+      )}
+      <Button type="submit" loading={upload.pending} disabled={!name.trim() || !file}>
+        Upload
+      </Button>
+    </FormCard>
   );
 }

@@ -1,11 +1,11 @@
 // Dynamic group properties: the list (what each computes, over which window, when it last ran and for how many
 // groups), run one now, delete one. New ones come from a single-series segmentation chart.
-import { Alert, Button, Card, Group, Modal, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { DynamicProperty, DynamicWindow } from '../../api/types';
 import { useAction, useLoad } from '../../app/data';
 import { Link } from '../../app/router';
-import { Empty, ErrorNotice, Loading } from '../../app/ui';
+import { ConfirmDelete, Empty, ErrorNotice, Loading } from '../../app/ui';
 import { formatNumber, formatTime } from '../../lib/format';
 import { eventName } from '../charts/results';
 
@@ -103,18 +103,15 @@ export function DynamicPropertiesScreen() {
           </Table>
         )}
       </Card>
-      <Modal opened={deleting !== undefined} onClose={() => setDeleting(undefined)} title="Delete dynamic property">
-        <Text size="sm">Stop computing “{deleting?.name}”? Values already written stay on the groups and in their history.</Text>
-        {remove.error && <ErrorNotice title="Not deleted" message={remove.error} />}
-        <Group justify="flex-end" mt="md">
-          <Button variant="default" onClick={() => setDeleting(undefined)}>
-            Cancel
-          </Button>
-          <Button color="red" onClick={confirmDelete} loading={remove.pending}>
-            Delete
-          </Button>
-        </Group>
-      </Modal>
+      <ConfirmDelete
+        title="Delete dynamic property"
+        opened={deleting !== undefined}
+        message={`Stop computing “${deleting?.name}”? Values already written stay on the groups and in their history.`}
+        error={remove.error}
+        pending={remove.pending}
+        onConfirm={confirmDelete}
+        onCancel={() => setDeleting(undefined)}
+      />
     </Stack>
   );
 }
