@@ -133,11 +133,9 @@ export function sessionAuth(registry: ProjectRegistry, sessions = new Sessions()
         next();
         return;
       }
-      // no Basic challenge for a page's own requests (a cookie, or fetch's Sec-Fetch-Mode): browsers would pop up a
-      // password dialog; the app shows its sign-in screen instead
-      const mode = req.headers['sec-fetch-mode'];
-      if (cookieToken(req) !== undefined || mode === 'cors' || mode === 'same-origin' || mode === 'no-cors') {
-        next(unauthorized(cookieToken(req) !== undefined ? 'your session has expired; sign in again' : 'not signed in'));
+      if (cookieToken(req) !== undefined) {
+        // no Basic challenge for a browser whose session ended: the app signs in again itself
+        next(unauthorized('your session has expired; sign in again'));
         return;
       }
     }
