@@ -5,14 +5,13 @@ import type { ClickHouse } from '@groupscope/clickhouse';
 import type { Logger } from '@groupscope/logger';
 import type { ProjectRegistry } from '@groupscope/projects';
 import { Counter, Histogram } from 'prom-client';
-import { projectOf } from './auth';
+import { basicAuth, projectOf } from './auth';
 import { Catalog } from './catalog';
 import type { ChartEnv, Query, QueryLimits } from './charts/common';
 import { funnels } from './charts/funnels';
 import { retention } from './charts/retention';
 import { segmentation } from './charts/segmentation';
 import { ApiError } from './errors';
-import { sessionAuth, webStatic } from './web-session';
 
 const chartSeconds = new Histogram({
   name: 'groupscope_query_request_seconds',
@@ -87,14 +86,13 @@ export function buildApp(deps: QueryAppDeps): { app: Express; api: ApiContext } 
   };
 
   const router = express.Router();
-  router.use(sessionAuth(registry));
+  router.use(basicAuth(registry));
   router.get('/2/events/segmentation', api.handle('segmentation', segmentation));
   router.get('/2/funnels', api.handle('funnels', funnels));
   router.get('/2/retention', api.handle('retention', retention));
   for (const make of deps.routers ?? []) router.use(make(api));
   router.use((req, _res, next) => next(new ApiError(404, 'not_found', `no such endpoint: ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api', router);
-  app.use(webStatic());
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const apiErr = toApiError(err);
