@@ -13,4 +13,16 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // the web UI runs in the browser: its globals, and none of Node's (TypeScript's lib settings enforce the same)
+    files: ['services/web/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', navigator: 'readonly', location: 'readonly', history: 'readonly',
+        Blob: 'readonly', File: 'readonly', ResizeObserver: 'readonly', AbortController: 'readonly', DOMException: 'readonly',
+        Response: 'readonly', URLSearchParams: 'readonly',
+        process: 'off', require: 'off', module: 'off', __dirname: 'off', Buffer: 'off',
+      },
+    },
+  },
 );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing on a fresh machine: system packages (Java 17, Maven, a C compiler, openssl) from apt when
-# absent, npm packages, Apache Kafka's jars (through Maven) and the ClickHouse launcher (built with cc). Safe to run
+# absent, npm packages, Apache Kafka's jars (through Maven), the ClickHouse launcher (built with cc) and Chromium for
+# the web UI's browser tests. Safe to run
 # every time; quick when all is there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,3 +34,4 @@ fi
 
 bash deploy/kafka/kafka.sh fetch
 bash deploy/clickhouse/clickhouse.sh build
+bash scripts/ensure-browser.sh

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# npm start: install what is missing, then the local ClickHouse server, Kafka (KAFKA_NODES, default 1), the TLS
-# material, and every service as its own process under a supervisor; prints the endpoints. With CLICKHOUSE_URL or
-# KAFKA_BROKERS set, that server or cluster is used instead of a local one.
+# npm start: install what is missing, build the web UI if needed, then the local ClickHouse server, Kafka
+# (KAFKA_NODES, default 1), the TLS material, and every service as its own process under a supervisor; prints the
+# endpoints. With CLICKHOUSE_URL or KAFKA_BROKERS set, that server or cluster is used instead of a local one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/ensure.sh
+npm -w @groupscope/web run --silent ensure-built
 data="${GROUPSCOPE_DATA_DIR:-.data}"
 case "$data" in /*) ;; *) data="$root/$data" ;; esac
 export GROUPSCOPE_DATA_DIR="$data"

@@ -1,6 +1,6 @@
 // The whole pipeline inside one test process, started as users run it: gateway -> Kafka -> enricher -> writer ->
 // ClickHouse -> query API, on the test broker (a unique topic prefix) and a test database, every service on a
-// free port. End-to-end tests share it so each one says only what it checks.
+// free port; the query service also serves the web UI. End-to-end tests share it so each one says only what it checks.
 import { silentLogger } from '@groupscope/logger';
 import { testClickHouse, testKafka, uniqueName, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import { loadGatewayConfig, startGateway } from '@groupscope/gateway';
@@ -23,6 +23,8 @@ export interface StackOptions {
   /** GROUPSCOPE_DATA_DIR of the services */
   dataDir: string;
   partitions?: number;
+  /** extra or overriding service settings */
+  env?: Record<string, string>;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -42,6 +44,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ENRICHER_GROUP_ID: uniqueName('enricher'),
     WRITER_GROUP_ID: uniqueName('writer'),
     GROUPSCOPE_DATA_DIR: opts.dataDir,
+    ...opts.env,
   };
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {

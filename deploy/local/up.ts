@@ -117,7 +117,7 @@ async function main() {
       .join(', ');
   console.log(`
 groupscope is running (each service its own process, restarted by a supervisor if it exits).
-  web UI                          ${query}/
+  web UI                          ${query}/   sign in with api_key ${demo.api_key} and secret_key ${demo.secret_key}
   ingestion (Amplitude HTTP API)  ${gateway}/2/httpapi   (also /batch, /identify, /groupidentify)${https ? `
   ingestion over HTTPS            ${https}/2/httpapi   (trust ${join(tlsDir, 'ca.crt')})` : ''}
   query API                       ${query}/api/2/...

@@ -79,6 +79,10 @@ describe('sessions', () => {
       expect(res.headers.get('www-authenticate')).toBeNull();
     }
     expect((await svc.call(null, 'GET', '/api/2/groups/types')).headers.get('www-authenticate')).toMatch(/^Basic/);
+    // a page's fetch after its cookie expired (the browser no longer sends it): no challenge either
+    const fromPage = await svc.call(null, 'GET', '/api/2/groups/types', undefined, { 'sec-fetch-mode': 'cors' });
+    expect(fromPage.status).toBe(401);
+    expect(fromPage.headers.get('www-authenticate')).toBeNull();
   });
 
   it('signs out: 204, the cookie is cleared and the token stops working', async () => {

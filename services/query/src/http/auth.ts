@@ -17,6 +17,11 @@ export function parseBasic(header: string | undefined): { user: string; password
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+const fromPageScript = (req: Request): boolean => {
+  const mode = req.headers['sec-fetch-mode'];
+  return typeof mode === 'string' && mode !== 'navigate';
+};
+
 /**
  * An Authorization header decides alone (a wrong one is a 401 even with a valid cookie). A request on a session
  * that changes data must come from the page's own origin: SameSite=Strict already keeps the cookie off cross-site
@@ -36,7 +41,9 @@ export function authenticate(registry: ProjectRegistry, tokens: SessionTokens): 
     }
     const token = sessionCookie(req);
     if (token === undefined) {
-      res.setHeader('WWW-Authenticate', 'Basic realm="groupscope"');
+      // a page's own script (fetch sets Sec-Fetch-Mode) whose session cookie expired gets no challenge, or the
+      // browser would answer it with its password dialog instead of the UI's sign-in; other clients get one
+      if (!fromPageScript(req)) res.setHeader('WWW-Authenticate', 'Basic realm="groupscope"');
       return next(unauthorized());
     }
     // no WWW-Authenticate here: a browser would answer it with its own password dialog instead of the UI's sign-in
