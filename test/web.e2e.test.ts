@@ -121,7 +121,7 @@ describe('web UI', () => {
     await page.getByLabel('API key').fill(project.api_key);
     await page.getByLabel('Secret key').fill('not-the-secret');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').filter({ hasText: 'invalid api_key or secret_key' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Invalid API key or secret key' }).waitFor();
     await shot('01-sign-in-error');
     await page.getByLabel('Secret key').fill(project.secret_key);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -80,7 +80,7 @@ describe('sessions', () => {
     }
     expect((await svc.call(null, 'GET', '/api/2/groups/types')).headers.get('www-authenticate')).toMatch(/^Basic/);
     // a page's fetch after its cookie expired (the browser no longer sends it): no challenge either
-    const fromPage = await svc.call(null, 'GET', '/api/2/groups/types', undefined, { 'sec-fetch-mode': 'cors' });
+    const fromPage = await svc.call(null, 'GET', '/api/2/groups/types', undefined, { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' });
     expect(fromPage.status).toBe(401);
     expect(fromPage.headers.get('www-authenticate')).toBeNull();
   });

@@ -17,9 +17,10 @@ export function parseBasic(header: string | undefined): { user: string; password
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** A browser page's own fetch: browsers send Sec-Fetch-Site on every request (Node's fetch sends only Sec-Fetch-Mode). */
 const fromPageScript = (req: Request): boolean => {
   const mode = req.headers['sec-fetch-mode'];
-  return typeof mode === 'string' && mode !== 'navigate';
+  return typeof req.headers['sec-fetch-site'] === 'string' && typeof mode === 'string' && mode !== 'navigate';
 };
 
 /**
