@@ -2,8 +2,7 @@
 //   npm run project:create -- --name NAME [--time-zone Europe/Paris]
 //   npm run project:rotate -- --id N
 //   npm run project:list
-import { join, resolve } from 'node:path';
-import { loadConfig, commonEnv } from '@groupscope/config';
+import { loadConfig, commonEnv, projectsFile } from '@groupscope/config';
 import { ProjectRegistry } from '@groupscope/projects';
 
 function arg(name: string): string | undefined {
@@ -12,8 +11,7 @@ function arg(name: string): string | undefined {
 }
 
 const cfg = loadConfig(commonEnv);
-const file = cfg.PROJECTS_FILE ? resolve(cfg.PROJECTS_FILE) : join(resolve(cfg.GROUPSCOPE_DATA_DIR), 'projects.json');
-const registry = new ProjectRegistry(file);
+const registry = new ProjectRegistry(projectsFile(cfg));
 const cmd = process.argv[2];
 
 if (cmd === 'create') {

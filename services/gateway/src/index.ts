@@ -1,10 +1,10 @@
 // gateway: Amplitude-compatible ingestion (/2/httpapi, /batch, /identify, /groupidentify) into Kafka.
 // A 2xx reply means every record of the request was acknowledged by Kafka (idempotent producer, acks=all).
-import { join, resolve } from 'node:path';
+import { projectsFile } from '@groupscope/config';
 import { createApp, listen } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { topicNames, topicSpecs } from '@groupscope/events';
-import { createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
+import { createAdmin, createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { GatewayConfig } from './config';
 import { mountRoutes } from './app';
@@ -30,10 +30,6 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export function projectsFileOf(config: GatewayConfig): string {
-  return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
-}
-
 /** Express' `trust proxy`: true/false, a hop count, or addresses/subnets (comma-separated, or names like loopback). */
 export function trustProxy(v: string): boolean | number | string {
   if (v === 'true' || v === 'false') return v === 'true';
@@ -52,7 +48,7 @@ function kafkaReadiness(kafka: Kafka, cacheMs: number) {
   const probe = async (): Promise<boolean> => {
     try {
       if (!admin) {
-        admin = kafka.admin({ retry: { retries: 0 } });
+        admin = createAdmin(kafka, { retries: 0 });
         await admin.connect();
       }
       await admin.describeCluster();
@@ -83,7 +79,7 @@ function kafkaReadiness(kafka: Kafka, cacheMs: number) {
 
 export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
   const { config, logger } = deps;
-  const registry = deps.registry ?? new ProjectRegistry(projectsFileOf(config));
+  const registry = deps.registry ?? new ProjectRegistry(projectsFile(config));
   const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger });
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });

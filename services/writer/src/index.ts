@@ -1,5 +1,5 @@
 // writer: enriched events and group changes from Kafka into ClickHouse (see pipeline.ts for the guarantees).
-import { join } from 'node:path';
+import { clickhouseOptions } from '@groupscope/config';
 import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
@@ -19,18 +19,13 @@ export interface WriterDeps {
   kafka?: Kafka;
   /** called when the consumer stops for good (kafkajs gave up); main.ts exits so the process is restarted */
   onFatal?(err: Error): void;
+  /** called after every acknowledged INSERT, before offsets are committed: a test entry point's crash hook */
+  afterInsert?(inserts: number): void;
 }
 
 /** The ClickHouse handle the configuration describes (a server with CLICKHOUSE_URL, else chDB). */
 export function clickhouseFromConfig(config: WriterConfig, logger: Logger): ClickHouse {
-  return createClickHouse({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-    chdbPath: config.CHDB_PATH ?? join(config.GROUPSCOPE_DATA_DIR, 'chdb'),
-    logger,
-  });
+  return createClickHouse({ ...clickhouseOptions(config), logger });
 }
 
 export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop(): Promise<void> }> {
@@ -52,7 +47,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       batchMs: config.WRITER_BATCH_MS,
       retryMaxMs: config.WRITER_RETRY_MAX_MS,
       sessionTimeout: config.WRITER_SESSION_TIMEOUT_MS,
-      crashAfterInserts: config.GROUPSCOPE_TEST_CRASH_AFTER_INSERTS,
+      afterInsert: deps.afterInsert,
       onFatal: deps.onFatal,
     });
     await pipeline.start();

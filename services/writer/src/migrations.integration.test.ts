@@ -3,7 +3,8 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIGRATIONS_DIR, migrate, queryRows, sql, trusted, param } from '@groupscope/clickhouse';
+import { migrate, queryRows, sql, trusted, param } from '@groupscope/clickhouse';
+import { MIGRATIONS_DIR } from '@groupscope/schema';
 import { silentLogger } from '@groupscope/logger';
 import { testClickHouse, waitFor, type TestClickHouse } from '@groupscope/testing';
 import { readMaxima } from './sink';

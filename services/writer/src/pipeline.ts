@@ -6,11 +6,11 @@
 // inserted in offset order and each INSERT below ClickHouse's block size commits one part per month atomically.
 // The maxima are read when partitions are (re)assigned and after any failure, then kept up to date in memory.
 import { randomBytes } from 'node:crypto';
-import { writeSync } from 'node:fs';
 import type { ClickHouse } from '@groupscope/clickhouse';
 import { codecs, type Topics } from '@groupscope/events';
 import {
   consumerLag,
+  createAdmin,
   createProducer,
   runBatchConsumer,
   sendDeadLetters,
@@ -24,7 +24,7 @@ import {
 } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { LineBuffer } from './lines';
-import { WANT_EVENTS, WANT_EVENT_GROUPS, changeRows, eventRows, groupLine, type GroupRow, type Row, type TableName } from './rows';
+import { WANT_EVENTS, WANT_EVENT_GROUPS, changeRows, eventRows, groupLine, type GroupRow, type Row, type TableName } from '@groupscope/schema';
 import { EventWriter, groupKeyText, insertLines, readFirstIdentified, readMaxima, type Maxima } from './sink';
 import * as m from './metrics';
 
@@ -38,8 +38,8 @@ export interface PipelineOptions {
   batchMs: number;
   retryMaxMs: number;
   sessionTimeout?: number;
-  /** test hook: SIGKILL the process after this many acknowledged inserts, before the commit */
-  crashAfterInserts?: number;
+  /** called after every acknowledged INSERT with the number of inserts so far (tests use it to crash on purpose) */
+  afterInsert?(inserts: number): void;
   /** the consumer stopped for good (kafkajs gave up): the process should exit and be restarted */
   onFatal?(err: Error): void;
 }
@@ -141,26 +141,25 @@ export class WriterPipeline {
         this.log.fatal({ err }, 'writer_consumer_crashed');
         this.o.onFatal?.(err);
       },
-    });
-    const c = this.consumer.consumer;
-    c.on(c.events.REBALANCING, () => {
-      this.rebalancing = true;
-    });
-    c.on(c.events.GROUP_JOIN, (e) => {
-      // offsets restart from the last commit: what is buffered comes again, and another writer may have written
-      this.generation++;
-      this.rebalancing = false;
-      this.dropped = false;
-      this.buffers = new Map();
-      this.consumedUpTo = new Map();
-      this.bufferedRecords = 0;
-      this.maxima = new Map();
-      m.recordsBuffered.set(0);
-      this.log.info({ assignment: e.payload.memberAssignment, generation: this.generation }, 'partitions_assigned');
+      onRevoked: () => {
+        this.rebalancing = true;
+      },
+      onAssigned: (assignment) => {
+        // offsets restart from the last commit: what is buffered comes again, and another writer may have written
+        this.generation++;
+        this.rebalancing = false;
+        this.dropped = false;
+        this.buffers = new Map();
+        this.consumedUpTo = new Map();
+        this.bufferedRecords = 0;
+        this.maxima = new Map();
+        m.recordsBuffered.set(0);
+        this.log.info({ assignment, generation: this.generation }, 'partitions_assigned');
+      },
     });
     const tick = Math.max(5, Math.min(250, Math.floor(this.o.batchMs / 2)));
     this.timers.push(setInterval(() => this.maybeFlushByAge(), tick));
-    this.admin = this.o.kafka.admin();
+    this.admin = createAdmin(this.o.kafka);
     await this.admin.connect();
     this.timers.push(setInterval(() => void this.pollLag(), 10_000));
     for (const t of this.timers) t.unref();
@@ -348,7 +347,7 @@ export class WriterPipeline {
     if (this.abandoned(snap)) throw Object.assign(new Error('partitions revoked before the commit'), { stage: 'rebalance' });
     if (!this.consumer) throw Object.assign(new Error('consumer not started yet'), { stage: 'commit' });
     try {
-      await this.consumer.consumer.commitOffsets(
+      await this.consumer.commit(
         snap.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) })),
       );
     } catch (err) {
@@ -503,11 +502,7 @@ export class WriterPipeline {
 
   private afterInsert(): void {
     this.inserts++;
-    if (this.o.crashAfterInserts && this.inserts >= this.o.crashAfterInserts) {
-      // written synchronously: pino's buffered output would die with the process
-      writeSync(2, `${JSON.stringify({ level: 40, inserts: this.inserts, msg: 'test_crash_after_insert' })}\n`);
-      process.kill(process.pid, 'SIGKILL');
-    }
+    this.o.afterInsert?.(this.inserts);
   }
 
   private async pollLag(): Promise<void> {

@@ -2,7 +2,7 @@
 // inserts, and the first_identified lookup for group rows.
 import { Readable } from 'node:stream';
 import { param, queryRows, sql, trusted, type ClickHouse } from '@groupscope/clickhouse';
-import { COLUMNS, EVENT_INPUT, type GroupKey, type TableName } from './rows';
+import { COLUMNS, EVENT_INPUT, type GroupKey, type TableName } from '@groupscope/schema';
 
 /** Highest Kafka offset written per (kafka_partition, month) of one table. */
 export type Maxima = Map<number, Map<number, number>>;

@@ -4,6 +4,7 @@
 // JOIN group_rows), so the shared columns are neither encoded nor parsed once per group. No I/O; unit tested in
 // rows.test.ts.
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
+import { WANT_EVENTS, WANT_EVENT_GROUPS } from './tables';
 
 /** One encoded line and what the idempotency filter needs to know about it. */
 export interface Row {
@@ -34,53 +35,6 @@ export interface GroupKey {
 }
 
 export type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'invalid'; error: string };
-
-/** Column lists, in the order the lines are encoded. user_key is computed by ClickHouse. */
-export const COLUMNS = {
-  events: [
-    'project_id', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id', 'session_id', 'event_id',
-    'event_properties', 'user_properties', 'groups', 'group_properties', 'context', 'revenue', 'price', 'quantity',
-    'location_lat', 'location_lng', 'extra', 'receive_time', 'kafka_partition', 'kafka_offset',
-  ],
-  event_groups: [
-    'project_id', 'group_type', 'group_value', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id',
-    'session_id', 'event_properties', 'user_properties', 'group_properties', 'groups', 'all_group_properties', 'context',
-    'revenue', 'receive_time', 'kafka_partition', 'kafka_offset',
-  ],
-  groups: [
-    'project_id', 'group_type', 'group_value', 'properties', 'properties_json', 'updated_at', 'first_identified',
-    'kafka_partition', 'kafka_offset',
-  ],
-  group_property_history: [
-    'project_id', 'group_type', 'property', 'value', 'group_value', 'event_time', 'removed', 'receive_time',
-    'kafka_partition', 'kafka_offset',
-  ],
-} as const;
-
-export type TableName = keyof typeof COLUMNS;
-
-/**
- * The columns of an enriched event's line, with the types ClickHouse parses them as (input() structure). Plain
- * String map keys parse faster than LowCardinality ones; the INSERT converts them to the table's types.
- */
-export const EVENT_INPUT: readonly (readonly [string, string])[] = [
-  ['project_id', 'UInt32'], ['event_time', 'DateTime64(3)'], ['event_type', 'String'], ['uuid', 'UUID'], ['user_id', 'String'],
-  ['device_id', 'String'], ['insert_id', 'String'], ['session_id', 'Int64'], ['event_id', 'Int64'],
-  ['event_properties', 'Map(String, String)'], ['user_properties', 'Map(String, String)'], ['groups', 'Map(String, Array(String))'],
-  ['group_properties', 'String'], ['context', 'Map(String, String)'], ['revenue', 'Nullable(Float64)'], ['price', 'Nullable(Float64)'],
-  ['quantity', 'Nullable(Int64)'], ['location_lat', 'Nullable(Float64)'], ['location_lng', 'Nullable(Float64)'], ['extra', 'String'],
-  ['receive_time', 'DateTime64(3)'], ['kafka_partition', 'UInt32'], ['kafka_offset', 'UInt64'],
-  // one (group type, group value, that group's property bag) per event_groups row
-  ['group_rows', 'Array(Tuple(String, String, Map(String, String)))'],
-  // which tables still need the line: bit 0 events, bit 1 event_groups. Always the last, one digit: the writer
-  // clears bits in place (the byte WANT_FROM_END bytes before the line's end) for tables that hold it already.
-  ['want', 'UInt8'],
-];
-
-export const WANT_EVENTS = 1;
-export const WANT_EVENT_GROUPS = 2;
-/** position of the `want` digit, counted back from the end of a line ('3]\n') */
-export const WANT_FROM_END = 3;
 
 /** DateTime64(3) holds 1900..2299; the writer accepts 1970-01-01 up to (not including) 2200-01-01. */
 export const MAX_TIME_MS = Date.UTC(2200, 0, 1);
