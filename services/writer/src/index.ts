@@ -1,4 +1,4 @@
-// writer: enriched events and group changes from Kafka into ClickHouse (see pipeline.ts for the guarantees).
+// writer: enriched events and group changes from Kafka into ClickHouse (see writer.ts for the chain of stages).
 import { clickhouseOptions } from '@groupscope/config';
 import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { topicNames, topicSpecs } from '@groupscope/events';
@@ -6,10 +6,9 @@ import { createApp, listen } from '@groupscope/http';
 import { createKafka, ensureTopics, type Kafka } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { WriterConfig } from './config';
-import { WriterPipeline } from './pipeline';
+import { Writer } from './writer';
 
 export * from './config';
-export { WriterPipeline } from './pipeline';
 
 export interface WriterDeps {
   config: WriterConfig;
@@ -37,7 +36,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
     const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-writer`, logger });
     const topics = topicNames(config.TOPIC_PREFIX);
     await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-    const pipeline = new WriterPipeline({
+    const writer = new Writer({
       ch,
       kafka,
       topics,
@@ -50,11 +49,11 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       afterInsert: deps.afterInsert,
       onFatal: deps.onFatal,
     });
-    await pipeline.start();
+    await writer.start();
     const app = createApp({
       service: 'writer',
       logger,
-      ready: { clickhouse: () => ch.ping(), kafka: async () => pipeline.running() },
+      ready: { clickhouse: () => ch.ping(), kafka: async () => writer.running() },
     });
     const http = await listen(app, config.WRITER_PORT, config.HTTP_HOST, logger);
     logger.info({ group: config.WRITER_GROUP_ID ?? `${config.TOPIC_PREFIX}writer`, batch_rows: config.WRITER_BATCH_ROWS, batch_ms: config.WRITER_BATCH_MS }, 'writer_started');
@@ -62,7 +61,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       url: http.url,
       async stop() {
         await http.close();
-        await pipeline.stop();
+        await writer.stop();
         if (ownsCh) await ch.close();
       },
     };
