@@ -54,13 +54,16 @@ export function monthOf(ms: number): number {
  * objects as their JSON text; null values are left out (an unset property).
  */
 export function propertyBag(json: string, what: string): Record<string, string> {
-  let parsed: unknown;
+  return bagOf(parseJson(json, what), what);
+}
+
+/** JSON text parsed, or an InvalidRecord naming `what` was not JSON. */
+function parseJson(json: string, what: string): unknown {
   try {
-    parsed = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
     throw new InvalidRecord(`${what} is not JSON`);
   }
-  return bagOf(parsed, what);
 }
 
 export function bagOf(parsed: unknown, what: string): Record<string, string> {
@@ -103,8 +106,13 @@ function cleanGroups(groups: Record<string, string[]>): Record<string, string[]>
 
 /** EnrichedEvent -> its line: the `events` row, with one group_rows entry per (group type, value) it is attributed to. */
 export function eventRows(e: EnrichedEvent, partition: number, offset: number): Outcome<Row> {
+  return outcome(() => eventRowOrThrow(e, partition, offset));
+}
+
+/** A mapping's result, or why the record is invalid (any other error is a bug and is thrown). */
+function outcome<T>(map: () => T): Outcome<T> {
   try {
-    return { kind: 'ok', value: eventRowOrThrow(e, partition, offset) };
+    return { kind: 'ok', value: map() };
   } catch (err) {
     if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
     throw err;
@@ -121,13 +129,7 @@ function eventRowOrThrow(e: EnrichedEvent, partition: number, offset: number): R
   const byType = new Map<string, string[]>();
   const bags = new Map<string, string>();
   for (const s of e.group_properties) {
-    let props: unknown;
-    try {
-      props = JSON.parse(s.properties);
-    } catch {
-      throw new InvalidRecord('group_properties snapshot is not JSON');
-    }
-    const bag = bagOf(props, 'group_properties snapshot');
+    const bag = bagOf(parseJson(s.properties, 'group_properties snapshot'), 'group_properties snapshot');
     let entries = byType.get(s.group_type);
     if (!entries) byType.set(s.group_type, (entries = []));
     entries.push(`${str(s.group_value)}:${s.properties}`);
@@ -161,24 +163,14 @@ export interface ChangeRows {
 
 /** GroupChange -> the group's current row and one history row per property it changed or removed. */
 export function changeRows(c: GroupChange, partition: number, offset: number): Outcome<ChangeRows> {
-  try {
-    return { kind: 'ok', value: changeRowsOrThrow(c, partition, offset) };
-  } catch (err) {
-    if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
-    throw err;
-  }
+  return outcome(() => changeRowsOrThrow(c, partition, offset));
 }
 
 function changeRowsOrThrow(c: GroupChange, partition: number, offset: number): ChangeRows {
   checkProject(c.project_id);
   checkTime(c.event_time, 'event_time');
   checkTime(c.receive_time, 'receive_time');
-  let props: unknown;
-  try {
-    props = JSON.parse(c.properties);
-  } catch {
-    throw new InvalidRecord('properties is not JSON');
-  }
+  const props = parseJson(c.properties, 'properties');
   const bag = bagOf(props, 'properties');
   const current = props as Record<string, unknown>;
   const key = { project_id: c.project_id, group_type: c.group_type, group_value: c.group_value };

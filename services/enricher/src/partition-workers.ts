@@ -4,7 +4,7 @@
 // outputs, changelog updates and input offsets in one transaction. Any failure drops the worker's state: the
 // next attempt fences again and restores from the changelog, whose checkpoint tells which input was already
 // applied (even when the consumer fetched an older committed offset).
-import { codecs, groupKey, recordMessage, type GroupIdentifyRecord, type IngestRecord, type Topics } from '@groupscope/events';
+import { codecs, groupKey, recordMessage, type Codec, type Topics } from '@groupscope/events';
 import {
   createProducer,
   readPartitionToEnd,
@@ -205,6 +205,17 @@ export abstract class PartitionWorker {
     }
   }
 
+  /** The record a message holds, or null once it is dead-lettered as undecodable. */
+  protected decoded<T>(codec: Codec<T>, batch: BatchContext, msg: KafkaMessage, letters: DeadLetter[]): T | null {
+    try {
+      if (!msg.value) throw new Error('record has no value');
+      return codec.decode(msg.value, msg.headers);
+    } catch (err) {
+      letters.push(this.deadLetter(batch, msg, 'decode_error', (err as Error).message));
+      return null;
+    }
+  }
+
   protected deadLetter(batch: BatchContext, msg: KafkaMessage, reason: string, error: string): DeadLetter {
     return {
       reason,
@@ -282,14 +293,8 @@ export class IngestWorker extends PartitionWorker {
     const letters: DeadLetter[] = [];
     let now = 0;
     for (const msg of msgs) {
-      let r: IngestRecord;
-      try {
-        if (!msg.value) throw new Error('record has no value');
-        r = codecs.ingest.decode(msg.value, msg.headers);
-      } catch (err) {
-        letters.push(this.deadLetter(batch, msg, 'decode_error', (err as Error).message));
-        continue;
-      }
+      const r = this.decoded(codecs.ingest, batch, msg, letters);
+      if (!r) continue;
       if (r.receive_time > now) now = r.receive_time;
       const o = enrich(r, work);
       if (o.kind === 'ok') {
@@ -350,14 +355,8 @@ export class GroupIdentifyWorker extends PartitionWorker {
     const out: Out[] = [];
     const letters: DeadLetter[] = [];
     for (const msg of msgs) {
-      let r: GroupIdentifyRecord;
-      try {
-        if (!msg.value) throw new Error('record has no value');
-        r = codecs.groupIdentify.decode(msg.value, msg.headers);
-      } catch (err) {
-        letters.push(this.deadLetter(batch, msg, 'decode_error', (err as Error).message));
-        continue;
-      }
+      const r = this.decoded(codecs.groupIdentify, batch, msg, letters);
+      if (!r) continue;
       const o = applyGroupIdentify(r, work);
       if (o.kind === 'ok') {
         out.push({ topic: topics.groupChanges, ...recordMessage.groupChange(o.value) });
