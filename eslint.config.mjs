@@ -57,12 +57,20 @@ export default tseslint.config(
   boundary(['packages/kafka/**'], [CLICKHOUSE, ...ANY_SERVICE]),
   boundary(['packages/clickhouse/**'], [KAFKAJS, ...ANY_SERVICE]),
   ...SERVICES.map((s) => boundary([`services/${s}/**`], [KAFKAJS, CLICKHOUSE, ...otherServices(s)])),
-  // the broker readiness probe runs under plain node before anything is compiled: kafkajs directly is its job
+  // the broker readiness probe runs under plain node before anything is compiled: kafkajs directly is its job;
+  // the deploy tests check the ClickHouse server with the official client, as users' own code reaches it
   boundary(['deploy/kafka/wait-ready.js'], [CLICKHOUSE, ...SERVICE_INTERNALS]),
+  boundary(['deploy/**/*.integration.test.ts'], [KAFKAJS, ...SERVICE_INTERNALS]),
   // known crossings, each exempt from the one rule it breaks until the change that removes it: the data
   // generator is still imported from the query service's internals, and two query tests read Kafka with kafkajs
   // and start the enricher and writer themselves (an end-to-end test's job)
   boundary(['scripts/generate.ts', 'deploy/local/up.ts', 'bench/40-query.bench.ts'], [KAFKAJS, CLICKHOUSE]),
-  boundary(['services/query/src/dynamic/dynamic.integration.test.ts'], [CLICKHOUSE, ...otherServices('query')]),
-  boundary(['services/query/src/dynamic/dynamic.pipeline.integration.test.ts'], [KAFKAJS, CLICKHOUSE]),
+  boundary(
+    ['services/query/src/dynamic/dynamic.integration.test.ts', 'services/query/test/dynamic-properties.integration.test.ts'],
+    [CLICKHOUSE, ...otherServices('query')],
+  ),
+  boundary(
+    ['services/query/src/dynamic/dynamic.pipeline.integration.test.ts', 'services/query/test/dynamic-properties.pipeline.integration.test.ts'],
+    [KAFKAJS, CLICKHOUSE],
+  ),
 );

@@ -22,7 +22,7 @@ export interface DeadLetter {
   headers?: Headers;
 }
 
-export function deadLetterMessage(d: DeadLetter): Message {
+export function deadLetterMessage(d: DeadLetter): Message & { headers: Headers } {
   return {
     key: d.key,
     value: d.value,
