@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { codecs, topicNames, topicSpecs, userKey, type IngestRecord } from '@groupscope/events';
+import { recordMessage, topicNames, topicSpecs, type IngestRecord } from '@groupscope/events';
 import { createKafka, withAdmin } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { Bench, BenchContext, BenchResult } from './harness';
@@ -45,7 +45,7 @@ function encodedRecord(i: number): RawMessage {
     groups: { company: [e.groups.company] }, context: { platform: e.platform, os_name: e.os_name, country: e.country },
     revenue: null, price: null, quantity: null, location_lat: null, location_lng: null, extra: JSON.stringify({ library: e.library }),
   };
-  return { key: userKey(1, e.user_id, e.device_id), value: codecs.ingest.encode(rec), headers: codecs.ingest.headers() };
+  return recordMessage.ingest(rec);
 }
 
 interface Load {
@@ -178,7 +178,8 @@ const bench: Bench = {
     const rawCount = quick ? 30_000 : 100_000;
     const rawRecords = Array.from({ length: rawCount }, (_, i) => encodedRecord(i));
 
-    const port = 38_000 + Math.floor(Math.random() * 1000);
+    // BENCH_PORT_BASE: where a shared machine has assigned this run its ports
+    const port = Number(process.env.BENCH_PORT_BASE) || 38_000 + Math.floor(Math.random() * 1000);
     const prefixes = [0, 1].map((i) => `bench.gw.${Date.now().toString(36)}.${i}.`);
     const servers: { name: string; url: string; child: ChildProcess }[] = [];
     const loads = new Map<string, Load[]>();

@@ -9,12 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { queryRows, sql, trusted, param, type ClickHouse } from '@groupscope/clickhouse';
-import { codecs, topicNames, topicSpecs, type EnrichedEvent } from '@groupscope/events';
+import { codecs, recordMessage, topicNames, topicSpecs, type EnrichedEvent } from '@groupscope/events';
 import { createKafka, createProducer, ensureTopics, withAdmin, type Kafka, type Message } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
+import { COLUMNS, eventRowObjects } from '@groupscope/schema';
 import { loadWriterConfig, startWriter } from '@groupscope/writer';
-import { COLUMNS, EVENT_INPUT, eventRows } from '../services/writer/src/rows';
-import { eventMessage } from '../services/writer/src/test-helpers';
 import type { Bench, BenchContext, BenchResult } from './harness';
 import { percentile, rate, round } from './harness';
 import { rawInsertRate } from './baselines';
@@ -91,21 +90,15 @@ async function writerRound(ctx: BenchContext, messages: Message[], rows: number)
   }
 }
 
-/** The rows the writer writes, as plain arrays: the event line's columns, and one event_groups row per group_rows entry. */
+/** The rows the writer writes, as plain arrays in column order. */
 function rawRows(messages: Message[]): { events: unknown[][]; groups: unknown[][] } {
-  const lineColumns = EVENT_INPUT.map(([c]) => c);
   const events: unknown[][] = [];
   const groups: unknown[][] = [];
   messages.forEach((m, i) => {
-    const out = eventRows(codecs.enriched.decode(m.value as Buffer), i % PARTITIONS, Math.floor(i / PARTITIONS));
+    const out = eventRowObjects(codecs.enriched.decode(m.value as Buffer), i % PARTITIONS, Math.floor(i / PARTITIONS));
     if (out.kind !== 'ok') throw new Error(out.error);
-    const values = JSON.parse(out.value.line) as unknown[];
-    const rec = Object.fromEntries(lineColumns.map((c, j) => [c, values[j]]));
-    events.push(COLUMNS.events.map((c) => rec[c]));
-    for (const [group_type, group_value, bag] of rec.group_rows as [string, string, unknown][]) {
-      const row: Record<string, unknown> = { ...rec, group_type, group_value, group_properties: bag, all_group_properties: rec.group_properties };
-      groups.push(COLUMNS.event_groups.map((c) => row[c]));
-    }
+    events.push(COLUMNS.events.map((c) => out.value.event[c]));
+    for (const g of out.value.eventGroups) groups.push(COLUMNS.event_groups.map((c) => g[c]));
   });
   return { events, groups };
 }
@@ -122,7 +115,7 @@ async function rawRound(ctx: BenchContext, messages: Message[]): Promise<{ ms: n
 async function throughput(ctx: BenchContext): Promise<BenchResult> {
   const n = ctx.quick ? 20_000 : 100_000;
   // only the encoded records stay in memory while the writer runs: a large live heap would slow its GC
-  const messages = Array.from({ length: n }, (_, i) => eventMessage(event(i)));
+  const messages = Array.from({ length: n }, (_, i) => recordMessage.enriched(event(i)));
   const rows = n * 3;
   const writerMs: number[] = [];
   const rawMs: number[] = [];
@@ -188,7 +181,8 @@ async function latency(ctx: BenchContext): Promise<BenchResult> {
   const prefix = `bench.e2e.${Date.now().toString(36)}.`;
   const registry = new ProjectRegistry(join(ctx.tmpDir, 'writer-e2e-projects.json'));
   const { api_key, project_id } = registry.create('writer-e2e');
-  const port = 39_000 + Math.floor(Math.random() * 900);
+  // BENCH_PORT_BASE: where a shared machine has assigned this run its ports
+  const port = Number(process.env.BENCH_PORT_BASE) || 39_000 + Math.floor(Math.random() * 900);
   const kafka = createKafka({ brokers: ctx.brokers, clientId: 'bench-e2e', logger: ctx.logger });
   await ensureTopics(kafka, topicSpecs(topicNames(prefix)), { partitions: PARTITIONS, replicationFactor: 1 });
   const ch = await ctx.clickhouse({ migrate: true });

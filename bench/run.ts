@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
+import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { createLogger } from '@groupscope/logger';
 import type { Bench, BenchContext, BenchResult } from './harness';
 
@@ -43,7 +43,7 @@ async function main() {
         chdbPath: join(tmpDir, 'chdb'),
         logger,
       });
-      await ch.client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${ch.database}\`` });
+      await createDatabase(ch);
       if (opts?.migrate) await migrate(ch, logger);
       opened.push(ch);
       return ch;
@@ -69,7 +69,7 @@ async function main() {
     }
   } finally {
     for (const ch of opened) {
-      await ch.client.command({ query: `DROP DATABASE IF EXISTS \`${ch.database}\`` }).catch(() => undefined);
+      await dropDatabase(ch).catch(() => undefined);
       await ch.close().catch(() => undefined);
     }
     kafka.stop();

@@ -3,8 +3,7 @@
 //   npm run project:rotate -- --id N
 //   npm run project:list
 //   npm run project:segment -- --id N [--group-type-trait TRAIT] [--group-value-trait TRAIT] [--clear]
-import { join, resolve } from 'node:path';
-import { loadConfig, commonEnv } from '@groupscope/config';
+import { loadConfig, commonEnv, projectsFile } from '@groupscope/config';
 import { ProjectRegistry } from '@groupscope/projects';
 
 function arg(name: string): string | undefined {
@@ -13,8 +12,7 @@ function arg(name: string): string | undefined {
 }
 
 const cfg = loadConfig(commonEnv);
-const file = cfg.PROJECTS_FILE ? resolve(cfg.PROJECTS_FILE) : join(resolve(cfg.GROUPSCOPE_DATA_DIR), 'projects.json');
-const registry = new ProjectRegistry(file);
+const registry = new ProjectRegistry(projectsFile(cfg));
 const cmd = process.argv[2];
 
 if (cmd === 'create') {

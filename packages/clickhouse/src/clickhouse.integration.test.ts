@@ -4,7 +4,8 @@ import { testClickHouse, type TestClickHouse } from '@groupscope/testing';
 import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIGRATIONS_DIR, migrate, loadMigrations, sql, param, trusted, queryRows, insertRows } from './index';
+import { MIGRATIONS_DIR } from '@groupscope/schema';
+import { migrate, loadMigrations, sql, param, trusted, queryRows, insertRows } from './index';
 
 let ch: TestClickHouse;
 

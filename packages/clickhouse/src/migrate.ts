@@ -1,12 +1,12 @@
 // Versioned migrations: NNN_name.sql files applied in order and recorded in schema_migrations; re-running is a
 // no-op. `{db}` in a file stands for the database name. Statements are separated by a line ending in ';'.
+// The files are @groupscope/schema's unless another folder is given.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@groupscope/logger';
+import { MIGRATIONS_DIR } from '@groupscope/schema';
 import type { ClickHouse } from './client';
-
-export const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
 
 export interface Migration {
   version: number;

@@ -1,4 +1,5 @@
 // The only reader of process.env: each service declares a zod schema built from these parts and parses it once at boot.
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 const csv = z
@@ -40,12 +41,50 @@ export const clickhouseEnv = {
 /** A TCP port variable with a default. */
 export const port = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);
 
+/**
+ * A whole-number variable with a default and explicit bounds. Every bound is stated where the variable is
+ * declared, so a zero or negative value a variable cannot work with is refused at boot instead of at first use.
+ */
+export const int = (def: number, bounds: { min: number; max?: number }) =>
+  z.coerce.number().int().min(bounds.min).max(bounds.max ?? Number.MAX_SAFE_INTEGER).default(def);
+
 export const httpEnv = {
   /** interface the HTTP servers bind to; 0.0.0.0 in containers */
   HTTP_HOST: z.string().default('127.0.0.1'),
 };
 
 export { bool as envBool, csv as envCsv, z };
+
+type CommonConfig = { GROUPSCOPE_DATA_DIR: string; PROJECTS_FILE?: string };
+
+/** The project registry file: PROJECTS_FILE, else projects.json in the data folder (absolute). */
+export function projectsFile(config: CommonConfig): string {
+  return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
+}
+
+/** The embedded engine's data folder: CHDB_PATH, else chdb in the data folder (absolute). */
+export function chdbPath(config: CommonConfig & { CHDB_PATH?: string }): string {
+  return config.CHDB_PATH ? resolve(config.CHDB_PATH) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'chdb');
+}
+
+type ClickHouseConfig = CommonConfig & {
+  CLICKHOUSE_URL?: string;
+  CLICKHOUSE_USER: string;
+  CLICKHOUSE_PASSWORD: string;
+  CLICKHOUSE_DATABASE: string;
+  CHDB_PATH?: string;
+};
+
+/** What createClickHouse needs from the clickhouseEnv variables (a server with CLICKHOUSE_URL, else chDB). */
+export function clickhouseOptions(config: ClickHouseConfig) {
+  return {
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    chdbPath: chdbPath(config),
+  };
+}
 
 export class ConfigError extends Error {}
 

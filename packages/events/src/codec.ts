@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
+import type { EnrichedEvent, GroupChange, GroupIdentifyRecord, IngestRecord } from './types';
 
 export const SCHEMA_HEADER = 'gs-schema';
 
@@ -74,3 +75,11 @@ export class Codec<T> {
     return { value: type.toBuffer(record), headers: { [SCHEMA_HEADER]: fingerprintOf(type) } };
   }
 }
+
+/** The codecs of every record groupscope writes to Kafka, each able to read all earlier versions. */
+export const codecs = {
+  ingest: new Codec<IngestRecord>('IngestRecord', 'ingest-record.v2.avsc', ['ingest-record.v1.avsc']),
+  groupIdentify: new Codec<GroupIdentifyRecord>('GroupIdentifyRecord', 'group-identify.v1.avsc'),
+  enriched: new Codec<EnrichedEvent>('EnrichedEvent', 'enriched-event.v1.avsc'),
+  groupChange: new Codec<GroupChange>('GroupChange', 'group-change.v1.avsc'),
+};

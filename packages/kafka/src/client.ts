@@ -1,7 +1,9 @@
-// The only module that imports kafkajs: client factory, topic creation, producers.
-import { Kafka, logLevel, Partitioners, type Admin, type Producer, type LogEntry, type ITopicConfig } from 'kafkajs';
+// The Kafka connection, the admin calls groupscope makes, and topic creation. Callers get this package's own
+// interfaces; the kafkajs objects behind them stay inside the package.
+import { Kafka as KafkaJs, logLevel, type Admin as KafkaJsAdmin, type Consumer, type ConsumerConfig, type LogEntry, type ITopicConfig } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
 import type { TopicSpec } from '@groupscope/events';
+import { retry } from './retry';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -10,6 +12,26 @@ export interface KafkaOptions {
   /** how long a request may take before kafkajs gives up on it (ms) */
   requestTimeout?: number;
   connectionTimeout?: number;
+}
+
+/** A connection to a Kafka cluster: pass it to this package's functions (producers, consumers, admin calls). */
+export interface Kafka {
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+  /**
+   * kafkajs' own consumer, for tests outside the pipeline services that still read topics by hand.
+   * @deprecated use runBatchConsumer (a consumer group) or readPartitionToEnd / ChangelogTail (whole topics).
+   */
+  consumer(config: ConsumerConfig): Consumer;
+}
+
+const clients = new WeakMap<Kafka, KafkaJs>();
+
+/** The kafkajs client behind a handle (package-internal). */
+export function kafkajsOf(kafka: Kafka): KafkaJs {
+  const k = clients.get(kafka);
+  if (!k) throw new Error('not a Kafka handle made by createKafka');
+  return k;
 }
 
 const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -21,7 +43,7 @@ const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 export function createKafka(opts: KafkaOptions): Kafka {
   const log = opts.logger.child({ module: 'kafkajs' });
-  return new Kafka({
+  const kafka = new KafkaJs({
     clientId: opts.clientId,
     brokers: opts.brokers,
     requestTimeout: opts.requestTimeout ?? 30000,
@@ -37,99 +59,80 @@ export function createKafka(opts: KafkaOptions): Kafka {
         log[name]({ kafkajs: rest }, `kafkajs: ${message}`);
       },
   });
+  const handle: Kafka = {
+    clientId: opts.clientId,
+    brokers: [...opts.brokers],
+    consumer: (config) => kafka.consumer(config),
+  };
+  clients.set(handle, kafka);
+  return handle;
 }
 
-export interface EnsureTopicsOptions {
-  partitions: number;
-  replicationFactor: number;
+// ---- admin
+
+export interface PartitionOffsets {
+  partition: number;
+  /** the next offset to be written (last stable offset for a read-committed reader) */
+  high: string;
+  low: string;
+  offset: string;
+}
+
+export interface TopicConfig {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+export interface TopicMetadata {
+  name: string;
+  partitions: { partitionId: number; leader: number }[];
+}
+
+/** The admin calls groupscope makes, with plain data in and out. */
+export interface Admin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  createTopics(opts: { topics: TopicConfig[]; waitForLeaders?: boolean }): Promise<boolean>;
+  deleteTopics(opts: { topics: string[] }): Promise<void>;
+  fetchTopicMetadata(opts: { topics: string[] }): Promise<{ topics: TopicMetadata[] }>;
+  /** start and end of every partition of a topic */
+  fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** a consumer group's committed offsets ('-1': none) */
+  fetchOffsets(opts: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  /** resolves while the cluster answers */
+  describeCluster(): Promise<{ clusterId: string; controller: number | null; brokers: { nodeId: number; host: string; port: number }[] }>;
+}
+
+function adminOf(admin: KafkaJsAdmin): Admin {
+  return {
+    connect: () => admin.connect(),
+    disconnect: () => admin.disconnect(),
+    listTopics: () => admin.listTopics(),
+    createTopics: (o) => admin.createTopics(o as { topics: ITopicConfig[]; waitForLeaders?: boolean }),
+    deleteTopics: (o) => admin.deleteTopics(o),
+    fetchTopicMetadata: async (o) => {
+      const m = await admin.fetchTopicMetadata(o);
+      return { topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionId: p.partitionId, leader: p.leader })) })) };
+    },
+    fetchTopicOffsets: (topic) => admin.fetchTopicOffsets(topic),
+    fetchOffsets: async (o) => (await admin.fetchOffsets(o)).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })) })),
+    describeCluster: () => admin.describeCluster(),
+  };
 }
 
 /**
- * Creates the topics that do not exist yet; existing ones are left alone. Co-partitioned topics must share one
- * partition count, or user state would not sit on the same partition as the user's records: that is checked.
+ * An admin client; connect it before use. `retries: 0` makes a call fail at once when the cluster does not answer
+ * (a readiness probe), instead of kafkajs' own retries.
  */
-export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: EnsureTopicsOptions): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.name));
-    if (missing.length > 0) {
-      await retryTransient(() => admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map(
-          (s): ITopicConfig => ({
-            topic: s.name,
-            numPartitions: opts.partitions,
-            replicationFactor: opts.replicationFactor,
-            configEntries: [
-              { name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' },
-              ...(s.retentionMs ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
-              { name: 'min.insync.replicas', value: String(Math.min(2, opts.replicationFactor)) },
-            ],
-          }),
-        ),
-      }));
-      // a new topic's partitions may not be served yet right after creation: wait until each has a leader
-      await retryTransient(async () => {
-        const m = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.name) });
-        if (m.topics.some((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))) throw new TransientTopicError('leaders not elected yet');
-      });
-    }
-    const meta = await admin.fetchTopicMetadata({ topics: specs.filter((s) => s.coPartitioned).map((s) => s.name) });
-    const counts = new Set(meta.topics.map((t) => t.partitions.length));
-    if (counts.size > 1) {
-      throw new Error(
-        `co-partitioned topics have different partition counts: ${meta.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
-      );
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-class TransientTopicError extends Error {}
-
-const TRANSIENT = /not host this topic-partition|leader not available|not available|NOT_CONTROLLER|coordinator|timed? ?out/i;
-
-/** Retries an admin call on the broker's transient answers just after topic creation (up to ~15 s). */
-async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = err instanceof TransientTopicError || TRANSIENT.test(String((err as Error).message));
-      if (!transient || attempt >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
-export interface ProducerOptions {
-  /** set for a transactional producer (read-process-write); must be stable per input partition set */
-  transactionalId?: string;
-  transactionTimeout?: number;
-  /** back-off of the (unbounded) retries, e.g. a low maxRetryTime so a send stuck in an outage resumes soon after */
-  retry?: { initialRetryTime?: number; maxRetryTime?: number };
-}
-
-/** An idempotent producer (acks from all in-sync replicas, one request in flight): the only kind groupscope uses. */
-export function createProducer(kafka: Kafka, opts: ProducerOptions = {}): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionalId: opts.transactionalId,
-    transactionTimeout: opts.transactionTimeout ?? 60000,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    ...(opts.retry ? { retry: { ...opts.retry, retries: Number.MAX_SAFE_INTEGER } } : {}),
-    // an idempotent producer keeps kafkajs' unbounded retries (bounding them breaks exactly-once);
-    // callers that must answer in bounded time race their send against a deadline
-  });
+export function createAdmin(kafka: Kafka, opts: { retries?: number } = {}): Admin {
+  return adminOf(kafkajsOf(kafka).admin(opts.retries === undefined ? undefined : { retry: { retries: opts.retries } }));
 }
 
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
+  const admin = createAdmin(kafka);
   await admin.connect();
   try {
     return await fn(admin);
@@ -150,4 +153,80 @@ export async function consumerLag(admin: Admin, groupId: string, topic: string):
     lag += c < 0 ? high - Number(e.low) : Math.max(0, high - c);
   }
   return lag;
+}
+
+/** Committed offsets of a consumer group on one topic, by partition (-1: none). */
+export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, number>> {
+  const [res] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+  return new Map((res?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+}
+
+// ---- transient broker errors
+
+const TRANSIENT = /not host this topic-partition|leader not available|not available|NOT_CONTROLLER|coordinator|timed? ?out|leader|not host/i;
+
+/**
+ * Whether a broker call failed for a reason that passes by itself: a partition leader moving, a topic created a
+ * moment ago and not yet known to every part of the broker, a coordinator loading.
+ */
+export function isTransient(err: unknown): boolean {
+  return (err as { retriable?: boolean }).retriable === true || err instanceof TransientTopicError || TRANSIENT.test(String((err as Error)?.message));
+}
+
+class TransientTopicError extends Error {}
+
+/** Retries a broker call while it fails for a transient reason (up to `attempts`, 0.2 to 2 s apart). */
+export function retryTransient<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
+  return retry(fn, { attempts, initialMs: 200, maxMs: 2000, retriable: isTransient });
+}
+
+// ---- topics
+
+export interface EnsureTopicsOptions {
+  partitions: number;
+  replicationFactor: number;
+}
+
+/**
+ * Creates the topics that do not exist yet; existing ones are left alone. Co-partitioned topics must share one
+ * partition count, or user state would not sit on the same partition as the user's records: that is checked.
+ */
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: EnsureTopicsOptions): Promise<void> {
+  await withAdmin(kafka, async (admin) => {
+    // just after creation a broker answers some calls with transient errors for a few seconds
+    const settling = { attempts: 60, initialMs: 250, maxMs: 250, retriable: isTransient };
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length > 0) {
+      await retry(
+        () =>
+          admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.name,
+              numPartitions: opts.partitions,
+              replicationFactor: opts.replicationFactor,
+              configEntries: [
+                { name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' },
+                ...(s.retentionMs ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
+                { name: 'min.insync.replicas', value: String(Math.min(2, opts.replicationFactor)) },
+              ],
+            })),
+          }),
+        settling,
+      );
+      // a new topic's partitions may not be served yet right after creation: wait until each has a leader
+      await retry(async () => {
+        const m = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.name) });
+        if (m.topics.some((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))) throw new TransientTopicError('leaders not elected yet');
+      }, settling);
+    }
+    const meta = await admin.fetchTopicMetadata({ topics: specs.filter((s) => s.coPartitioned).map((s) => s.name) });
+    const counts = new Set(meta.topics.map((t) => t.partitions.length));
+    if (counts.size > 1) {
+      throw new Error(
+        `co-partitioned topics have different partition counts: ${meta.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
+      );
+    }
+  });
 }

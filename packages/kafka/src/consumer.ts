@@ -1,9 +1,10 @@
 // The shared batch consumer: process a batch, and only after it succeeded resolve and commit its offsets.
 // Infrastructure failures stall the partition and retry with back-off; nothing is committed past unprocessed data.
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
-
-export type { KafkaMessage, Consumer };
+import { kafkajsOf, type Kafka } from './client';
+import { RetryStopped, retry } from './retry';
+import type { Assignment, KafkaMessage, TopicPartitionOffset } from './types';
 
 export interface BatchContext {
   topic: string;
@@ -27,10 +28,19 @@ export interface BatchConsumerOptions {
   /** Does the work for one batch. Throwing means: nothing committed, retry the same batch after a back-off. */
   handle(batch: BatchContext): Promise<void>;
   /**
-   * When set, the handler commits offsets itself (e.g. inside a Kafka transaction with sendOffsets);
-   * the consumer then only resolves offsets locally.
+   * When set, the service commits offsets itself: inside a Kafka transaction (sendOffsets), or later with
+   * RunningConsumer.commit once the batch is durable elsewhere. The consumer then only resolves offsets locally.
    */
   handlerCommits?: boolean;
+  /**
+   * The group began a rebalance: this member's partitions are about to be taken away (all of them: the assignment
+   * is eager). Work in progress for them will not be committed by this member.
+   */
+  onRevoked?(): void;
+  /** The group finished a rebalance: the partitions this member now owns; consumption resumes from their commits. */
+  onAssigned?(assignment: Assignment): void;
+  /** After each batch, with the partition's lag behind its high watermark. */
+  onBatchDone?(info: { topic: string; partition: number; offsetLag: number }): void;
   fromBeginning?: boolean;
   /** read only committed records of transactional producers (default true) */
   readCommitted?: boolean;
@@ -44,15 +54,14 @@ export interface BatchConsumerOptions {
 }
 
 export interface RunningConsumer {
-  consumer: Consumer;
+  /** Commits offsets (the next record to read per partition) of partitions this member owns. */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<RunningConsumer> {
   const log = opts.logger.child({ module: 'batch_consumer', group: opts.groupId });
-  const consumer = opts.kafka.consumer({
+  const consumer = kafkajsOf(opts.kafka).consumer({
     groupId: opts.groupId,
     readUncommitted: opts.readCommitted === false,
     sessionTimeout: opts.sessionTimeout ?? 30000,
@@ -69,6 +78,13 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
     log.error({ err, restart: e.payload.restart }, 'consumer_crashed');
     if (!e.payload.restart) opts.onCrash?.(err);
   });
+  if (opts.onRevoked) consumer.on(consumer.events.REBALANCING, () => opts.onRevoked!());
+  if (opts.onAssigned) consumer.on(consumer.events.GROUP_JOIN, (e) => opts.onAssigned!({ ...e.payload.memberAssignment }));
+  if (opts.onBatchDone) {
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      opts.onBatchDone!({ topic: e.payload.topic, partition: e.payload.partition, offsetLag: Number(e.payload.offsetLag) }),
+    );
+  }
   await consumer.connect();
   for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
   await consumer.run({
@@ -76,7 +92,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
     eachBatch: async (payload: EachBatchPayload) => {
-      const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
+      const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
       if (batch.messages.length === 0) return;
       const ctx: BatchContext = {
         topic: batch.topic,
@@ -86,35 +102,37 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
         heartbeat,
         isRunning: () => isRunning() && !isStale() && !stopping,
       };
-      let delay = 200;
-      for (let attempt = 1; ; attempt++) {
-        if (!ctx.isRunning()) return; // revoked or stopping: the next owner starts from the last commit
-        try {
-          await opts.handle(ctx);
-          break;
-        } catch (err) {
-          log.warn({ err, topic: batch.topic, partition: batch.partition, attempt, retry_in_ms: delay }, 'batch_failed_retrying');
-          const until = Date.now() + delay;
-          while (Date.now() < until && ctx.isRunning()) {
-            await sleep(Math.min(500, until - Date.now()));
-            await heartbeat().catch(() => undefined);
-          }
-          delay = Math.min(delay * 2, opts.maxRetryDelayMs ?? 10000);
-        }
+      try {
+        await retry(() => opts.handle(ctx), {
+          initialMs: 200,
+          maxMs: opts.maxRetryDelayMs ?? 10000,
+          stopped: () => !ctx.isRunning(),
+          onRetry: (err, attempt, delay) =>
+            log.warn({ err, topic: batch.topic, partition: batch.partition, attempt, retry_in_ms: delay }, 'batch_failed_retrying'),
+          // keep the group membership alive while waiting, and stop waiting once the partition is gone
+          sleep: async (ms) => {
+            const until = Date.now() + ms;
+            while (Date.now() < until && ctx.isRunning()) {
+              await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+              await heartbeat().catch(() => undefined);
+            }
+          },
+        });
+      } catch (err) {
+        if (err instanceof RetryStopped) return; // revoked or stopping: the next owner starts from the last commit
+        throw err;
       }
       resolveOffset(batch.lastOffset());
       if (!opts.handlerCommits) {
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
         ]);
-      } else {
-        void commitOffsetsIfNecessary; // the handler committed inside its transaction
       }
       await heartbeat();
     },
   });
   return {
-    consumer,
+    commit: (offsets) => consumer.commitOffsets(offsets),
     async stop() {
       stopping = true;
       await consumer.disconnect();

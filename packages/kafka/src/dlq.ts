@@ -1,7 +1,8 @@
 // Dead letters: a record that cannot be processed is published, unchanged, to the DLQ topic with headers naming
 // why and where it came from; a metric counts it. Only bad data goes here; infrastructure failures retry instead.
-import type { IHeaders, Producer, Transaction } from 'kafkajs';
 import { Counter } from 'prom-client';
+import type { Sender } from './producer';
+import type { Headers, Message } from './types';
 
 export const deadLetters = new Counter({
   name: 'groupscope_dead_letters_total',
@@ -18,10 +19,10 @@ export interface DeadLetter {
   source: { topic: string; partition: number; offset: string };
   key: Buffer | string | null;
   value: Buffer | string | null;
-  headers?: IHeaders;
+  headers?: Headers;
 }
 
-export function deadLetterMessage(d: DeadLetter) {
+export function deadLetterMessage(d: DeadLetter): Message & { headers: Headers } {
   return {
     key: d.key,
     value: d.value,
@@ -39,7 +40,7 @@ export function deadLetterMessage(d: DeadLetter) {
 }
 
 /** Publishes dead letters through a producer or inside a transaction; counts them. */
-export async function sendDeadLetters(sender: Producer | Transaction, topic: string, letters: DeadLetter[]): Promise<void> {
+export async function sendDeadLetters(sender: Sender, topic: string, letters: DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   await sender.send({ topic, acks: -1, messages: letters.map(deadLetterMessage) });
   for (const d of letters) deadLetters.inc({ stage: d.stage, reason: d.reason });

@@ -1,5 +1,8 @@
-export * from './client';
+export * from './types';
+export * from './retry';
+export { createKafka, createAdmin, withAdmin, consumerLag, committedOffsets, ensureTopics, isTransient, retryTransient } from './client';
+export type { Kafka, KafkaOptions, Admin, PartitionOffsets, TopicConfig, TopicMetadata, EnsureTopicsOptions } from './client';
+export * from './producer';
 export * from './consumer';
+export * from './changelog-reader';
 export * from './dlq';
-export type { Kafka, Producer, Transaction, Admin, IHeaders, Message } from 'kafkajs';
-export { logLevel } from 'kafkajs';

@@ -1,12 +1,17 @@
-// Test helpers: polling waits, unique names, and real Kafka / ClickHouse handles isolated per test file.
-import { randomBytes } from 'node:crypto';
+// Test helpers: polling waits, unique names, real Kafka / ClickHouse handles isolated per test file, record
+// builders, and producers and readers of the pipeline's topics.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
-import { createKafka, ensureTopics } from '@groupscope/kafka';
+import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHouse } from '@groupscope/clickhouse';
+import { createKafka, ensureTopics, retryTransient, type Kafka } from '@groupscope/kafka';
 import { topicNames, topicSpecs, type Topics } from '@groupscope/events';
 import { silentLogger, type Logger } from '@groupscope/logger';
-import type { Kafka } from 'kafkajs';
+import { uniqueName } from './names';
+
+export { uniqueName } from './names';
+export * from './records';
+export * from './kafka';
+export * from './count-rows';
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -37,10 +42,6 @@ export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions 
   }
 }
 
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-}
-
 export function testBrokers(): string[] {
   const b = process.env.KAFKA_BROKERS;
   if (!b) throw new Error('KAFKA_BROKERS is not set: run tests through jest (its global set-up resolves Kafka)');
@@ -52,7 +53,7 @@ export interface TestKafka {
   brokers: string[];
   prefix: string;
   topics: Topics;
-  /** creates every groupscope topic under this test's prefix */
+  /** creates every groupscope topic under this test's prefix (a broker busy with other suites' topics may need a second try) */
   ensureTopics(partitions?: number): Promise<void>;
 }
 
@@ -66,7 +67,7 @@ export function testKafka(logger: Logger = silentLogger): TestKafka {
     brokers,
     prefix,
     topics,
-    ensureTopics: (partitions = 2) => ensureTopics(kafka, topicSpecs(topics), { partitions, replicationFactor: 1 }),
+    ensureTopics: (partitions = 2) => retryTransient(() => ensureTopics(kafka, topicSpecs(topics), { partitions, replicationFactor: 1 })),
   };
 }
 
@@ -90,11 +91,11 @@ export async function testClickHouse(opts: { migrate?: boolean; logger?: Logger 
     chdbPath: testChdbPath(),
     logger: opts.logger ?? silentLogger,
   });
-  await ch.client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
+  await createDatabase(ch);
   if (opts.migrate !== false) await migrate(ch, opts.logger ?? silentLogger);
   return Object.assign(ch, {
     async cleanup() {
-      await ch.client.command({ query: `DROP DATABASE IF EXISTS \`${database}\` SYNC` }).catch(() => undefined);
+      await dropDatabase(ch).catch(() => undefined);
       await ch.close();
     },
   });

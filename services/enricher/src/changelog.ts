@@ -86,3 +86,8 @@ export function decodeDedupSegment(value: string): [string, number][] {
 }
 
 export const encodeType = (time: number): string => JSON.stringify({ t: time });
+
+/** A changelog record's key and value as the JSON text they hold ('' for a missing key, null for a tombstone). */
+export function changelogText(r: { key: Buffer | null; value: Buffer | null }): { key: string; value: string | null } {
+  return { key: r.key ? r.key.toString('utf8') : '', value: r.value ? r.value.toString('utf8') : null };
+}

@@ -4,10 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { silentLogger } from '@groupscope/logger';
-import { testKafka, waitFor, uniqueName } from '@groupscope/testing';
+import { testKafka, waitFor, uniqueName, InputProducer, OutputReader, identifyRecord, ingestRecord } from '@groupscope/testing';
 import { withAdmin } from '@groupscope/kafka';
 import type { IngestRecord } from '@groupscope/events';
-import { InputProducer, OutputReader, ensureTestTopics, identifyRecord, ingestRecord } from './test-helpers';
 
 const root = join(__dirname, '..', '..', '..');
 jest.setTimeout(120_000);
@@ -64,7 +63,7 @@ function round(r: number): IngestRecord[] {
 const rounds = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => round(from + i)).flat();
 
 beforeAll(async () => {
-  await ensureTestTopics(t, 2);
+  await t.ensureTopics(2);
   await input.connect();
   await output.start();
 });

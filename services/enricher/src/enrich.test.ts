@@ -1,4 +1,5 @@
 import { newIngestRecord, userKey, type EnrichedEvent, type GroupChange, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { groupIdentifyRecord } from '@groupscope/testing';
 import { DEFAULT_LIMITS, GroupBatch, IngestBatch, applyGroupIdentify, dedupHash, enrich, type Limits, type Outcome } from './enrich';
 import { dedupSegmentKey } from './changelog';
 import { DedupWindow, GroupStore, type UserStore } from './state';
@@ -12,20 +13,7 @@ const identify = (o: Partial<IngestRecord>) => rec({ kind: 'identify', event_typ
 
 function gi(o: Partial<GroupIdentifyRecord> = {}): GroupIdentifyRecord {
   seq++;
-  return {
-    project_id: 1,
-    uuid: `g-${seq}`,
-    receive_time: 1_000_000 + seq,
-    event_time: 1_000_000 + seq,
-    group_type: 'org',
-    group_value: 'acme',
-    group_properties: '{}',
-    source: 'api',
-    user_id: null,
-    device_id: null,
-    insert_id: null,
-    ...o,
-  };
+  return groupIdentifyRecord({ uuid: `g-${seq}`, receive_time: 1_000_000 + seq, event_time: 1_000_000 + seq, ...o });
 }
 
 /** Committed state of one partition plus the group store, with batches committed as the adapter does. */

@@ -1,10 +1,9 @@
 // The enricher in-process against the real broker: stamping, group identifies, de-duplication, dead letters,
 // and state surviving a restart.
 import { silentLogger } from '@groupscope/logger';
-import { testKafka, waitFor, uniqueName } from '@groupscope/testing';
+import { testKafka, waitFor, uniqueName, InputProducer, OutputReader, groupIdentifyRecord, header, identifyRecord, ingestRecord } from '@groupscope/testing';
 import { withAdmin } from '@groupscope/kafka';
 import { loadEnricherConfig, startEnricher, type RunningEnricher } from './index';
-import { InputProducer, OutputReader, ensureTestTopics, groupIdentifyRecord, header, identifyRecord, ingestRecord } from './test-helpers';
 
 jest.setTimeout(120_000);
 const t = testKafka(silentLogger);
@@ -21,7 +20,7 @@ const output = new OutputReader(t.kafka, t.topics);
 let enricher: RunningEnricher;
 
 beforeAll(async () => {
-  await ensureTestTopics(t, 2);
+  await t.ensureTopics(2);
   await input.connect();
   await output.start();
   enricher = await startEnricher({ config, logger: silentLogger });

@@ -1,24 +1,22 @@
 // Two workers for the same input partition, as after a rebalance that one instance missed: the new owner fences
 // the old one, whose transaction then fails and leaves nothing visible; input an owner already applied is skipped.
-import { codecs, userKey, type IngestRecord } from '@groupscope/events';
+import { recordMessage, type IngestRecord } from '@groupscope/events';
 import type { BatchContext, KafkaMessage } from '@groupscope/kafka';
-import { withAdmin } from '@groupscope/kafka';
+import { ChangelogTail, createAdmin, withAdmin } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
-import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
-import { ChangelogTail } from './changelog-reader';
+import { testKafka, uniqueName, waitFor, OutputReader, identifyRecord, ingestRecord } from '@groupscope/testing';
 import { DEFAULT_LIMITS } from './enrich';
-import { IngestWorker, type WorkerContext } from './partitions';
+import { IngestWorker, type WorkerContext } from './partition-workers';
 import { GroupStore } from './state';
-import { OutputReader, ensureTestTopics, identifyRecord, ingestRecord } from './test-helpers';
 
 jest.setTimeout(60_000);
 const t = testKafka(silentLogger);
-const admin = t.kafka.admin();
+const admin = createAdmin(t.kafka);
 const output = new OutputReader(t.kafka, t.topics);
 let ctx: WorkerContext;
 
 beforeAll(async () => {
-  await ensureTestTopics(t, 1);
+  await t.ensureTopics(1);
   await admin.connect();
   await output.start();
   const groups = new GroupStore();
@@ -34,17 +32,11 @@ afterAll(async () => {
 
 /** A batch as the consumer would hand it over: records at consecutive offsets of partition 0. */
 function batch(first: number, records: IngestRecord[]): BatchContext {
-  const messages = records.map(
-    (r, i) =>
-      ({
-        key: Buffer.from(userKey(r.project_id, r.user_id, r.device_id)),
-        value: codecs.ingest.encode(r),
-        headers: codecs.ingest.headers(),
-        offset: String(first + i),
-        timestamp: String(Date.now()),
-        attributes: 0,
-      }) as unknown as KafkaMessage,
-  );
+  const messages = records.map((r, i) => {
+    const m = recordMessage.ingest(r);
+    const consumed: KafkaMessage = { key: Buffer.from(m.key), value: m.value, headers: m.headers, offset: String(first + i), timestamp: String(Date.now()) };
+    return consumed;
+  });
   return { topic: t.topics.ingest, partition: 0, messages, heartbeat: async () => undefined, isRunning: () => true };
 }
 

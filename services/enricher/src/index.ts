@@ -2,16 +2,19 @@
 // Kafka changelogs, and publishes enriched events and group changes with exactly-once transactions.
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
-import { createKafka, ensureTopics, runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
+import { ChangelogTail, createAdmin, createKafka, ensureTopics, retryTransient, runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
+import { changelogText } from './changelog';
 import type { EnricherConfig } from './config';
-import { ChangelogTail, retrying } from './changelog-reader';
 import { DEFAULT_LIMITS, type Limits } from './enrich';
 import { consumerLag, reportStateSizes } from './metrics';
-import { GroupIdentifyWorker, IngestWorker, type PartitionWorker, type WorkerContext } from './partitions';
+import { GroupIdentifyWorker, IngestWorker, type PartitionWorker, type WorkerContext } from './partition-workers';
 import { GroupStore, applyGroupsChangelogRecord } from './state';
 
 export * from './config';
+// the state structures, for measuring their memory footprint (bench)
+export { GroupStore, DedupWindow, type UserStore } from './state';
+export { dedupHash } from './enrich';
 
 export interface EnricherDeps {
   config: EnricherConfig;
@@ -40,7 +43,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
     dedupWindowMs: config.ENRICHER_DEDUP_WINDOW_MS,
   };
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-enricher`, logger });
-  const admin = kafka.admin();
+  const admin = createAdmin(kafka);
   let running = false;
   let fatal: Error | undefined;
 
@@ -84,7 +87,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
   };
 
   try {
-    await retrying(() => ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }));
+    await retryTransient(() => ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }));
     await admin.connect();
 
     // every instance holds every group: load the groups changelog before taking any partition
@@ -96,7 +99,8 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
       logger: log,
       onRecord: (r) => {
         try {
-          applyGroupsChangelogRecord(groups, r.key, r.value);
+          const { key, value } = changelogText(r);
+          applyGroupsChangelogRecord(groups, key, value);
         } catch (err) {
           log.warn({ err, partition: r.partition, offset: r.offset }, 'changelog_record_unreadable');
         }
@@ -129,27 +133,24 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
       maxBytesPerPartition: config.ENRICHER_MAX_BATCH_BYTES,
       sessionTimeout: config.ENRICHER_SESSION_TIMEOUT_MS,
       handle: (batch) => workerFor(batch.topic, batch.partition).handle(batch),
+      // a rebalance: release the partitions this instance lost (their state goes with them); kept ones keep theirs
+      onAssigned: (assignment) => {
+        const assigned = new Set<string>();
+        for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(`${topic}:${p}`);
+        for (const [key, w] of workers) {
+          if (assigned.has(key)) continue;
+          workers.delete(key);
+          void w.close();
+        }
+        consumerLag.reset();
+        log.info({ partitions: [...assigned] }, 'partitions_assigned');
+      },
+      onBatchDone: ({ topic, partition, offsetLag }) => consumerLag.set({ topic, partition: String(partition) }, offsetLag),
       onCrash: (err) => {
         fatal = err;
         log.fatal({ err }, 'enricher_consumer_failed');
         deps.onFatal?.(err);
       },
-    });
-    const c = consumer.consumer;
-    // a rebalance: release the partitions this instance lost (their state goes with them); kept ones keep theirs
-    c.on(c.events.GROUP_JOIN, (e) => {
-      const assigned = new Set<string>();
-      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const p of partitions) assigned.add(`${topic}:${p}`);
-      for (const [key, w] of workers) {
-        if (assigned.has(key)) continue;
-        workers.delete(key);
-        void w.close();
-      }
-      consumerLag.reset();
-      log.info({ partitions: [...assigned] }, 'partitions_assigned');
-    });
-    c.on(c.events.END_BATCH_PROCESS, (e) => {
-      consumerLag.set({ topic: e.payload.topic, partition: String(e.payload.partition) }, Number(e.payload.offsetLag));
     });
     running = true;
     log.info({ group_id: groupId, topics: [topics.ingest, topics.groupIdentify] }, 'enricher_started');

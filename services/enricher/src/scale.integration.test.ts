@@ -1,10 +1,9 @@
 // Two enricher instances in one consumer group share the partitions; when one leaves, the other takes its
 // partitions over together with their user state. Every event comes out exactly once.
 import { silentLogger } from '@groupscope/logger';
-import { testKafka, waitFor, uniqueName } from '@groupscope/testing';
+import { testKafka, waitFor, uniqueName, InputProducer, OutputReader, groupIdentifyRecord, identifyRecord, ingestRecord } from '@groupscope/testing';
 import { withAdmin } from '@groupscope/kafka';
 import { loadEnricherConfig, startEnricher, type RunningEnricher } from './index';
-import { InputProducer, OutputReader, ensureTestTopics, groupIdentifyRecord, identifyRecord, ingestRecord } from './test-helpers';
 
 jest.setTimeout(120_000);
 const t = testKafka(silentLogger);
@@ -24,7 +23,7 @@ let a: RunningEnricher | undefined;
 let b: RunningEnricher | undefined;
 
 beforeAll(async () => {
-  await ensureTestTopics(t, 4);
+  await t.ensureTopics(4);
   await input.connect();
   await output.start();
 });

@@ -1,6 +1,4 @@
-import { ConfigError, loadConfig, commonEnv, kafkaEnv, httpEnv, port, envBool, z } from '@groupscope/config';
-
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+import { ConfigError, loadConfig, commonEnv, kafkaEnv, httpEnv, int, port, envBool, z } from '@groupscope/config';
 const MB = 1024 * 1024;
 
 export const gatewayEnv = {
@@ -19,28 +17,28 @@ export const gatewayEnv = {
    * How long a request waits for Kafka's acknowledgement before it gets a 503. Below the Node SDK's own 10 s
    * request timeout, so the SDK reads our 503 rather than timing out itself.
    */
-  GATEWAY_SEND_TIMEOUT_MS: int(8000, 100, 120_000),
+  GATEWAY_SEND_TIMEOUT_MS: int(8000, { min: 100, max: 120_000 }),
   /** decompressed body limits (Amplitude's): 1 MB for /2/httpapi, 20 MB for /batch, 1 MB for the form APIs */
-  GATEWAY_HTTPAPI_MAX_BYTES: int(1 * MB, 1024),
-  GATEWAY_BATCH_MAX_BYTES: int(20 * MB, 1024),
-  GATEWAY_IDENTIFY_MAX_BYTES: int(1 * MB, 1024),
-  GATEWAY_MAX_EVENTS: int(2000, 1),
-  GATEWAY_MAX_IDENTIFICATIONS: int(1024, 1),
+  GATEWAY_HTTPAPI_MAX_BYTES: int(1 * MB, { min: 1024 }),
+  GATEWAY_BATCH_MAX_BYTES: int(20 * MB, { min: 1024 }),
+  GATEWAY_IDENTIFY_MAX_BYTES: int(1 * MB, { min: 1024 }),
+  GATEWAY_MAX_EVENTS: int(2000, { min: 1 }),
+  GATEWAY_MAX_IDENTIFICATIONS: int(1024, { min: 1 }),
   /** one encoded record may not exceed this (Kafka rejects messages over ~1 MB by default) */
-  GATEWAY_MAX_RECORD_BYTES: int(900_000, 1024),
+  GATEWAY_MAX_RECORD_BYTES: int(900_000, { min: 1024 }),
   /** coalesce concurrent requests into shared producer sends (false: one send per request, for comparison) */
   GATEWAY_MICROBATCH: envBool.default(true),
   /** how long the first message of an idle batcher waits for company (0: until the current I/O turn ends) */
-  GATEWAY_LINGER_MS: int(0, 0, 1000),
+  GATEWAY_LINGER_MS: int(0, { min: 0, max: 1000 }),
   /** limits of one producer send; the byte cap keeps every partition's record batch under the broker's limit */
-  GATEWAY_SEND_MAX_MESSAGES: int(10_000, 1),
-  GATEWAY_SEND_MAX_BYTES: int(900_000, 1024),
+  GATEWAY_SEND_MAX_MESSAGES: int(10_000, { min: 1 }),
+  GATEWAY_SEND_MAX_BYTES: int(900_000, { min: 1024 }),
   /** records waiting for Kafka beyond this many bytes: new requests get 503 at once (back-pressure) */
-  GATEWAY_MAX_QUEUED_BYTES: int(128 * MB, 1024),
+  GATEWAY_MAX_QUEUED_BYTES: int(128 * MB, { min: 1024 }),
   /** cap on the producer's retry back-off, so a send stuck during an outage resumes soon after Kafka returns */
-  GATEWAY_KAFKA_MAX_RETRY_MS: int(2000, 100, 60_000),
+  GATEWAY_KAFKA_MAX_RETRY_MS: int(2000, { min: 100, max: 60_000 }),
   /** how long a /ready answer about Kafka is reused */
-  GATEWAY_READY_CACHE_MS: int(2000, 0, 60_000),
+  GATEWAY_READY_CACHE_MS: int(2000, { min: 0, max: 60_000 }),
   /**
    * Which proxies' X-Forwarded-For to believe for the client address (ip = "$remote"): express' `trust proxy`
    * (true, false, a hop count, or comma-separated addresses/subnets/names such as loopback, uniquelocal).
@@ -52,7 +50,7 @@ export const gatewayEnv = {
    */
   GATEWAY_PUBLIC_URL: z.union([z.literal(''), z.string().url().regex(/^https?:\/\//i)]).default(''),
   /** most ids tracked by the per-user/device throttle before the oldest are forgotten */
-  GATEWAY_THROTTLE_MAX_IDS: int(1_000_000, 1000),
+  GATEWAY_THROTTLE_MAX_IDS: int(1_000_000, { min: 1000 }),
 };
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) => {

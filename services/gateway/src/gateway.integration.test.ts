@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
@@ -25,7 +26,7 @@ const registry = new ProjectRegistry(projectsFile);
 const main = registry.create('main');
 const ingest: Seen<IngestRecord>[] = [];
 const groups: Seen<GroupIdentifyRecord>[] = [];
-const consumer = tk.kafka.consumer({ groupId: uniqueName('gw-int'), maxWaitTimeInMs: 100 });
+let consumer: RunningConsumer | undefined;
 let gw: RunningGateway;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -37,7 +38,6 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 const byInsertId = (id: string) => ingest.filter((s) => s.rec.insert_id === id);
 
 beforeAll(async () => {
-  await consumer.connect();
   gw = await startGateway({
     config: loadGatewayConfig({
       KAFKA_BROKERS: tk.brokers.join(','),
@@ -50,19 +50,25 @@ beforeAll(async () => {
     }),
     logger: silentLogger,
   });
-  await consumer.subscribe({ topics: [tk.topics.ingest, tk.topics.groupIdentify], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      const key = message.key!.toString();
-      if (topic === tk.topics.ingest) ingest.push({ key, partition, rec: codecs.ingest.decode(message.value!, message.headers) });
-      else groups.push({ key, partition, rec: codecs.groupIdentify.decode(message.value!, message.headers) });
+  consumer = await runBatchConsumer({
+    kafka: tk.kafka,
+    groupId: uniqueName('gw-int'),
+    topics: [tk.topics.ingest, tk.topics.groupIdentify],
+    logger: silentLogger,
+    maxWaitTimeInMs: 100,
+    handle: async ({ topic, partition, messages }) => {
+      for (const message of messages) {
+        const key = message.key!.toString();
+        if (topic === tk.topics.ingest) ingest.push({ key, partition, rec: codecs.ingest.decode(message.value!, message.headers) });
+        else groups.push({ key, partition, rec: codecs.groupIdentify.decode(message.value!, message.headers) });
+      }
     },
   });
 });
 
 afterAll(async () => {
   await gw?.stop();
-  await consumer.disconnect();
+  await consumer?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,11 +1,11 @@
 // gateway: Amplitude-compatible ingestion (/2/httpapi, /batch, /identify, /groupidentify) into Kafka.
 // A 2xx reply means every record of the request was acknowledged by Kafka (idempotent producer, acks=all).
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { projectsFile } from '@groupscope/config';
 import { createApp, listen, type Listening, type TlsCredentials } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { topicNames, topicSpecs } from '@groupscope/events';
-import { createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
+import { createAdmin, createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { GatewayConfig } from './config';
 import { mountRoutes } from './app';
@@ -47,10 +47,6 @@ export function tlsCredentialsOf(config: GatewayConfig): TlsCredentials | undefi
   return { cert: read('GATEWAY_TLS_CERT', config.GATEWAY_TLS_CERT), key: read('GATEWAY_TLS_KEY', config.GATEWAY_TLS_KEY) };
 }
 
-export function projectsFileOf(config: GatewayConfig): string {
-  return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
-}
-
 /** Express' `trust proxy`: true/false, a hop count, or addresses/subnets (comma-separated, or names like loopback). */
 export function trustProxy(v: string): boolean | number | string {
   if (v === 'true' || v === 'false') return v === 'true';
@@ -69,7 +65,7 @@ function kafkaReadiness(kafka: Kafka, cacheMs: number) {
   const probe = async (): Promise<boolean> => {
     try {
       if (!admin) {
-        admin = kafka.admin({ retry: { retries: 0 } });
+        admin = createAdmin(kafka, { retries: 0 });
         await admin.connect();
       }
       await admin.describeCluster();
@@ -101,7 +97,7 @@ function kafkaReadiness(kafka: Kafka, cacheMs: number) {
 export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
   const { config, logger } = deps;
   const tls = tlsCredentialsOf(config);
-  const registry = deps.registry ?? new ProjectRegistry(projectsFileOf(config));
+  const registry = deps.registry ?? new ProjectRegistry(projectsFile(config));
   const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-gateway`, logger });
   const topics = topicNames(config.TOPIC_PREFIX);
   await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });

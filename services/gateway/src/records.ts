@@ -1,15 +1,12 @@
-// From normalized events to Kafka messages: IngestRecord / GroupIdentifyRecord, Avro-encoded with the schema
-// fingerprint header, keyed so that one user's events and identifies share a partition.
-import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+// From normalized events to records (IngestRecord / GroupIdentifyRecord) and their Kafka messages, built by
+// @groupscope/events' recordMessage: keyed so one user's events and identifies share a partition.
+import { recordMessage, SlabEncoder, type GroupIdentifyRecord, type IngestRecord, type RecordMessage } from '@groupscope/events';
 import type { EventErrors, NormalizedEvent, NormalizedGroupIdentify } from './validate';
 
 export type TopicRole = 'ingest' | 'groupIdentify' | 'dlq';
 
-export interface OutMessage {
+export interface OutMessage extends RecordMessage {
   role: TopicRole;
-  key: string;
-  value: Buffer;
-  headers: Record<string, string>;
 }
 
 export interface RecordContext {
@@ -19,9 +16,6 @@ export interface RecordContext {
   /** an encoded record larger than this is rejected (Kafka refuses messages over its max.message.bytes) */
   maxRecordBytes: number;
 }
-
-const ingestHeaders = codecs.ingest.headers();
-const groupHeaders = codecs.groupIdentify.headers();
 
 /** Approximate bytes a message occupies in a produce request (value, key, headers, record overhead). */
 export function messageBytes(m: OutMessage): number {
@@ -93,41 +87,13 @@ export function groupRecord(g: NormalizedGroupIdentify, ctx: RecordContext): Gro
   };
 }
 
-/**
- * Encodes a request's records into shared slabs, each record a view of its slab: one allocation per ~64 KB
- * instead of an allocation and a copy per record.
- */
-export class SlabEncoder {
-  private buf = Buffer.allocUnsafe(0);
-  private pos = 0;
-
-  encode(type: AvroType, record: unknown): Buffer {
-    let end = this.buf.length > 0 ? type.encode(record, this.buf, this.pos) : -1;
-    if (end < 0) {
-      // not enough room: a new slab, large enough for this record (a negative end is minus the bytes missing)
-      const need = this.buf.length > 0 ? this.buf.length - this.pos - end : 0;
-      this.buf = Buffer.allocUnsafe(Math.max(SLAB_BYTES, need * 2));
-      this.pos = 0;
-      end = type.encode(record, this.buf, 0);
-      if (end < 0) {
-        this.buf = Buffer.allocUnsafe(this.buf.length - end);
-        end = type.encode(record, this.buf, 0);
-      }
-    }
-    const view = this.buf.subarray(this.pos, end);
-    this.pos = end;
-    return view;
-  }
-}
-const SLAB_BYTES = 64 * 1024;
-type AvroType = (typeof codecs.ingest)['reader'];
-
-export function encodeIngest(r: IngestRecord, slab = new SlabEncoder()): OutMessage {
-  return { role: 'ingest', key: userKey(r.project_id, r.user_id, r.device_id), value: slab.encode(codecs.ingest.reader, r), headers: ingestHeaders };
+/** A request's records are encoded into shared slabs (one allocation per ~64 KB, see SlabEncoder). */
+export function encodeIngest(r: IngestRecord, slab: SlabEncoder): OutMessage {
+  return { role: 'ingest', ...recordMessage.ingest(r, slab) };
 }
 
-export function encodeGroup(r: GroupIdentifyRecord, slab = new SlabEncoder()): OutMessage {
-  return { role: 'groupIdentify', key: groupKey(r.project_id, r.group_type, r.group_value), value: slab.encode(codecs.groupIdentify.reader, r), headers: groupHeaders };
+export function encodeGroup(r: GroupIdentifyRecord, slab: SlabEncoder): OutMessage {
+  return { role: 'groupIdentify', ...recordMessage.groupIdentify(r, slab) };
 }
 
 export interface EventMessages {

@@ -1,15 +1,14 @@
-// writer: enriched events and group changes from Kafka into ClickHouse (see pipeline.ts for the guarantees).
-import { join } from 'node:path';
+// writer: enriched events and group changes from Kafka into ClickHouse (see writer.ts for the chain of stages).
+import { clickhouseOptions } from '@groupscope/config';
 import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
 import { createKafka, ensureTopics, type Kafka } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { WriterConfig } from './config';
-import { WriterPipeline } from './pipeline';
+import { Writer } from './writer';
 
 export * from './config';
-export { WriterPipeline } from './pipeline';
 
 export interface WriterDeps {
   config: WriterConfig;
@@ -19,18 +18,13 @@ export interface WriterDeps {
   kafka?: Kafka;
   /** called when the consumer stops for good (kafkajs gave up); main.ts exits so the process is restarted */
   onFatal?(err: Error): void;
+  /** called after every acknowledged INSERT, before offsets are committed: a test entry point's crash hook */
+  afterInsert?(inserts: number): void;
 }
 
 /** The ClickHouse handle the configuration describes (a server with CLICKHOUSE_URL, else chDB). */
 export function clickhouseFromConfig(config: WriterConfig, logger: Logger): ClickHouse {
-  return createClickHouse({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-    chdbPath: config.CHDB_PATH ?? join(config.GROUPSCOPE_DATA_DIR, 'chdb'),
-    logger,
-  });
+  return createClickHouse({ ...clickhouseOptions(config), logger });
 }
 
 export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop(): Promise<void> }> {
@@ -42,7 +36,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
     const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-writer`, logger });
     const topics = topicNames(config.TOPIC_PREFIX);
     await ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-    const pipeline = new WriterPipeline({
+    const writer = new Writer({
       ch,
       kafka,
       topics,
@@ -52,14 +46,14 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       batchMs: config.WRITER_BATCH_MS,
       retryMaxMs: config.WRITER_RETRY_MAX_MS,
       sessionTimeout: config.WRITER_SESSION_TIMEOUT_MS,
-      crashAfterInserts: config.GROUPSCOPE_TEST_CRASH_AFTER_INSERTS,
+      afterInsert: deps.afterInsert,
       onFatal: deps.onFatal,
     });
-    await pipeline.start();
+    await writer.start();
     const app = createApp({
       service: 'writer',
       logger,
-      ready: { clickhouse: () => ch.ping(), kafka: async () => pipeline.running() },
+      ready: { clickhouse: () => ch.ping(), kafka: async () => writer.running() },
     });
     const http = await listen(app, config.WRITER_PORT, config.HTTP_HOST, logger);
     logger.info({ group: config.WRITER_GROUP_ID ?? `${config.TOPIC_PREFIX}writer`, batch_rows: config.WRITER_BATCH_ROWS, batch_ms: config.WRITER_BATCH_MS }, 'writer_started');
@@ -67,7 +61,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       url: http.url,
       async stop() {
         await http.close();
-        await pipeline.stop();
+        await writer.stop();
         if (ownsCh) await ch.close();
       },
     };

@@ -1,6 +1,6 @@
 import { LineBuffer } from './lines';
-import { eventRows, EVENT_INPUT } from './rows';
-import { enrichedEvent } from './test-helpers';
+import { eventRows, EVENT_INPUT } from '@groupscope/schema';
+import { enrichedEvent } from '@groupscope/testing';
 
 describe('LineBuffer', () => {
   it('keeps lines as bytes, slices them, and flips their want digit in place', () => {

@@ -1,7 +1,7 @@
 // Encoded event lines of one partition, kept as UTF-8 bytes while they wait for a flush. Tens of thousands of
 // buffered lines held as JS strings (ropes of their pieces) cost more in garbage collection than building them;
 // as bytes they are one growing Buffer outside the JS heap, and an insert body is a few slices of it.
-import { WANT_FROM_END } from './rows';
+import { WANT_FROM_END } from '@groupscope/schema';
 
 export class LineBuffer {
   private buf: Buffer;

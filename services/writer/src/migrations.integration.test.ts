@@ -3,10 +3,11 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIGRATIONS_DIR, migrate, queryRows, sql, trusted, param } from '@groupscope/clickhouse';
+import { migrate, queryRows, sql, trusted, param } from '@groupscope/clickhouse';
+import { MIGRATIONS_DIR } from '@groupscope/schema';
 import { silentLogger } from '@groupscope/logger';
 import { testClickHouse, waitFor, type TestClickHouse } from '@groupscope/testing';
-import { readMaxima } from './sink';
+import { readWatermarks } from './watermarks';
 
 let ch: TestClickHouse;
 let dir: string;
@@ -61,12 +62,12 @@ it('adds the offset projections to tables that already hold rows, keeping them',
   })).text();
   expect(plan).toContain('ReadFromMergeTree (writer_offsets)');
 
-  const events = await readMaxima(ch, 'events', [0, 1, 2]);
+  const events = await readWatermarks(ch, 'events', [0, 1, 2]);
   expect(events).toEqual(new Map([
     [0, new Map([[202609, 98], [202610, 198], [202611, 298]])],
     [1, new Map([[202609, 99], [202610, 199], [202611, 299]])],
     [2, new Map()],
   ]));
-  const history = await readMaxima(ch, 'group_property_history', [0, 1]);
+  const history = await readWatermarks(ch, 'group_property_history', [0, 1]);
   expect(history).toEqual(new Map([[0, new Map([[0, 48]])], [1, new Map([[0, 49]])]]));
 }, 60000);

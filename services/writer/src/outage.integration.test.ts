@@ -4,11 +4,11 @@
 // half written. The writer must stall without committing, retry with back-off, skip the half already written when
 // it retries, and write everything once the table is ATTACHed again.
 import { param, queryRows, sql, trusted } from '@groupscope/clickhouse';
-import { withAdmin } from '@groupscope/kafka';
+import { committedOffsets, withAdmin } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka, InputProducer, enrichedEvent, eventMessage } from '@groupscope/testing';
 import { startWriter } from './index';
-import { InputProducer, committedOffsets, enrichedEvent, eventMessage, testWriterConfig } from './test-helpers';
+import { testWriterConfig } from '../test/config';
 
 jest.setTimeout(60000);
 

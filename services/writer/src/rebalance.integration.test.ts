@@ -2,11 +2,11 @@
 // leaves (they move back). Buffered batches of moved partitions are dropped and come again from the last commit;
 // every row must still be written exactly once.
 import { param, queryRows, sql, trusted } from '@groupscope/clickhouse';
-import { withAdmin } from '@groupscope/kafka';
+import { committedOffsets, withAdmin } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka, InputProducer, enrichedEvent, eventMessage } from '@groupscope/testing';
 import { startWriter } from './index';
-import { InputProducer, committedOffsets, enrichedEvent, eventMessage, testWriterConfig } from './test-helpers';
+import { testWriterConfig } from '../test/config';
 
 jest.setTimeout(90000);
 

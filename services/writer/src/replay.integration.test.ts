@@ -1,13 +1,13 @@
 // Kill -9 between the insert and the commit: the writer runs as a child process (against the test ClickHouse server,
-// a database of its own) with a test-only hook that SIGKILLs it right after ClickHouse acknowledged an INSERT, before offsets are committed.
+// a database of its own) started by a test entry point (test/crash-entry.ts) whose hook SIGKILLs it right after
+// ClickHouse acknowledged an INSERT, before offsets are committed.
 // The next writer replays the same records; the tables must still hold each row exactly once.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAdmin } from '@groupscope/kafka';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
-import { InputProducer, changeMessage, committedOffsets, enrichedEvent, eventMessage, groupChange } from './test-helpers';
+import { committedOffsets, withAdmin } from '@groupscope/kafka';
+import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka, InputProducer, changeMessage, enrichedEvent, eventMessage, groupChange } from '@groupscope/testing';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -65,14 +65,14 @@ it('a writer killed between insert and commit leaves no duplicate after the repl
   await input.disconnect();
 
   // 1: dies right after its first acknowledged INSERT (events), before event_groups and before any commit
-  const first = run('main.ts', { ...env, GROUPSCOPE_TEST_CRASH_AFTER_INSERTS: '1' });
+  const first = run('../test/crash-entry.ts', { ...env, CRASH_AFTER_INSERTS: '1' });
   expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
   expect(first.output()).toContain('test_crash_after_insert');
   const none = await committedOffsets(t.kafka, groupId, t.topics.enriched);
   expect([...none.values()].every((o) => o < 0)).toBe(true);
 
   // 2: replays, skips what 1 wrote, dies after its second INSERT
-  const second = run('main.ts', { ...env, GROUPSCOPE_TEST_CRASH_AFTER_INSERTS: '2' });
+  const second = run('../test/crash-entry.ts', { ...env, CRASH_AFTER_INSERTS: '2' });
   expect(await second.exited).toEqual({ code: null, signal: 'SIGKILL' });
   expect(second.output()).toContain('test_crash_after_insert');
 
@@ -91,7 +91,7 @@ it('a writer killed between insert and commit leaves no duplicate after the repl
   third.kill('SIGTERM');
   expect(await third.exited).toEqual({ code: 0, signal: null });
 
-  const counter = run('test-count-rows.ts', env);
+  const counter = run('../test/count-rows.ts', env);
   expect((await counter.exited).code).toBe(0);
   const counts = JSON.parse(counter.output().trim().split('\n').at(-1)!) as Record<string, { rows: number; distinct: number }>;
   expect(counts).toEqual({

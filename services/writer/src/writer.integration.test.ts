@@ -2,11 +2,11 @@
 // dead letters, and the operational endpoints.
 import { randomUUID } from 'node:crypto';
 import { queryRows, sql, trusted, param } from '@groupscope/clickhouse';
-import { createProducer, runBatchConsumer, withAdmin, type KafkaMessage, type RunningConsumer } from '@groupscope/kafka';
+import { committedOffsets, createProducer, runBatchConsumer, withAdmin, type KafkaMessage, type RunningConsumer } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
-import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka, InputProducer, changeMessage, enrichedEvent, eventMessage, groupChange } from '@groupscope/testing';
 import { startWriter } from './index';
-import { InputProducer, changeMessage, committedOffsets, enrichedEvent, eventMessage, groupChange, testWriterConfig } from './test-helpers';
+import { testWriterConfig } from '../test/config';
 
 jest.setTimeout(60000);
 

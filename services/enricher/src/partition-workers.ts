@@ -4,17 +4,24 @@
 // outputs, changelog updates and input offsets in one transaction. Any failure drops the worker's state: the
 // next attempt fences again and restores from the changelog, whose checkpoint tells which input was already
 // applied (even when the consumer fetched an older committed offset).
+import { codecs, groupKey, recordMessage, type Codec, type Topics } from '@groupscope/events';
 import {
-  codecs,
-  groupKey,
-  userKey,
-  type GroupIdentifyRecord,
-  type IngestRecord,
-  type Topics,
-} from '@groupscope/events';
-import { createProducer, sendDeadLetters, type Admin, type BatchContext, type DeadLetter, type Kafka, type KafkaMessage, type Message, type Producer, type Transaction } from '@groupscope/kafka';
+  createProducer,
+  readPartitionToEnd,
+  sendDeadLetters,
+  type Admin,
+  type BatchContext,
+  type ChangelogTail,
+  type DeadLetter,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+  type Transaction,
+} from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import {
+  changelogText,
   checkpointKey,
   decodeCheckpoint,
   decodeDedupSegment,
@@ -28,7 +35,6 @@ import {
   parseKey,
   typeKey,
 } from './changelog';
-import { readPartitionToEnd, type ChangelogTail } from './changelog-reader';
 import { GroupBatch, IngestBatch, applyGroupIdentify, enrich, type BatchStats, type Limits } from './enrich';
 import * as m from './metrics';
 import { DedupWindow, GroupStore, type UserStore } from './state';
@@ -37,8 +43,6 @@ import { DedupWindow, GroupStore, type UserStore } from './state';
 const MAX_REQUEST_BYTES_PER_TOPIC = 800 * 1024;
 /** kafkajs groups a send's messages per partition in time quadratic in their number: keep each send moderate */
 const MAX_MESSAGES_PER_TOPIC = 1000;
-const ENRICHED_HEADERS = codecs.enriched.headers();
-const GROUP_CHANGE_HEADERS = codecs.groupChange.headers();
 /** An enriched event larger than this goes to the DLQ instead of blocking its partition. */
 const MAX_RECORD_BYTES = 900 * 1024;
 
@@ -201,6 +205,17 @@ export abstract class PartitionWorker {
     }
   }
 
+  /** The record a message holds, or null once it is dead-lettered as undecodable. */
+  protected decoded<T>(codec: Codec<T>, batch: BatchContext, msg: KafkaMessage, letters: DeadLetter[]): T | null {
+    try {
+      if (!msg.value) throw new Error('record has no value');
+      return codec.decode(msg.value, msg.headers);
+    } catch (err) {
+      letters.push(this.deadLetter(batch, msg, 'decode_error', (err as Error).message));
+      return null;
+    }
+  }
+
   protected deadLetter(batch: BatchContext, msg: KafkaMessage, reason: string, error: string): DeadLetter {
     return {
       reason,
@@ -251,14 +266,15 @@ export class IngestWorker extends PartitionWorker {
       logger: this.log,
       onRecord: (r) => {
         try {
-          const k = parseKey(r.key, r.topic === usersChangelog ? 'users' : 'dedup');
+          const { key, value } = changelogText(r);
+          const k = parseKey(key, r.topic === usersChangelog ? 'users' : 'dedup');
           if (k.kind === 'user') {
-            if (r.value === null) this.users.delete(k.key);
-            else this.users.set(k.key, decodeUser(r.value));
+            if (value === null) this.users.delete(k.key);
+            else this.users.set(k.key, decodeUser(value));
           } else if (k.kind === 'checkpoint') {
-            if (k.topic === this.topic && k.partition === this.partition && r.value !== null) this.checkpoint = decodeCheckpoint(r.value);
+            if (k.topic === this.topic && k.partition === this.partition && value !== null) this.checkpoint = decodeCheckpoint(value);
           } else if (k.kind === 'dedup') {
-            this.dedup.load(k.key, k.seq, r.value === null ? null : decodeDedupSegment(r.value));
+            this.dedup.load(k.key, k.seq, value === null ? null : decodeDedupSegment(value));
           }
         } catch (err) {
           this.log.warn({ err, topic: r.topic, offset: r.offset }, 'changelog_record_unreadable');
@@ -277,24 +293,18 @@ export class IngestWorker extends PartitionWorker {
     const letters: DeadLetter[] = [];
     let now = 0;
     for (const msg of msgs) {
-      let r: IngestRecord;
-      try {
-        if (!msg.value) throw new Error('record has no value');
-        r = codecs.ingest.decode(msg.value, msg.headers);
-      } catch (err) {
-        letters.push(this.deadLetter(batch, msg, 'decode_error', (err as Error).message));
-        continue;
-      }
+      const r = this.decoded(codecs.ingest, batch, msg, letters);
+      if (!r) continue;
       if (r.receive_time > now) now = r.receive_time;
       const o = enrich(r, work);
       if (o.kind === 'ok') {
-        const value = codecs.enriched.encode(o.value);
-        if (value.length > MAX_RECORD_BYTES) {
-          letters.push(this.deadLetter(batch, msg, 'too_large', `enriched event of ${value.length} bytes`));
+        const message = recordMessage.enriched(o.value);
+        if (message.value.length > MAX_RECORD_BYTES) {
+          letters.push(this.deadLetter(batch, msg, 'too_large', `enriched event of ${message.value.length} bytes`));
           continue;
         }
-        // the input key is the user key (gateway contract): reuse its bytes
-        out.push({ topic: topics.enriched, partition: this.partition, key: msg.key ?? userKey(r.project_id, r.user_id, r.device_id), value, headers: ENRICHED_HEADERS });
+        // co-partitioned with ingest: the event stays on its input's partition number
+        out.push({ topic: topics.enriched, partition: this.partition, ...message });
       } else if (o.kind === 'dlq') {
         letters.push(this.deadLetter(batch, msg, o.reason, o.error));
       }
@@ -345,17 +355,11 @@ export class GroupIdentifyWorker extends PartitionWorker {
     const out: Out[] = [];
     const letters: DeadLetter[] = [];
     for (const msg of msgs) {
-      let r: GroupIdentifyRecord;
-      try {
-        if (!msg.value) throw new Error('record has no value');
-        r = codecs.groupIdentify.decode(msg.value, msg.headers);
-      } catch (err) {
-        letters.push(this.deadLetter(batch, msg, 'decode_error', (err as Error).message));
-        continue;
-      }
+      const r = this.decoded(codecs.groupIdentify, batch, msg, letters);
+      if (!r) continue;
       const o = applyGroupIdentify(r, work);
       if (o.kind === 'ok') {
-        out.push({ topic: topics.groupChanges, key: groupKey(o.value.project_id, o.value.group_type, o.value.group_value), value: codecs.groupChange.encode(o.value), headers: GROUP_CHANGE_HEADERS });
+        out.push({ topic: topics.groupChanges, ...recordMessage.groupChange(o.value) });
       } else if (o.kind === 'dlq') {
         letters.push(this.deadLetter(batch, msg, o.reason, o.error));
       }

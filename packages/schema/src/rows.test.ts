@@ -1,6 +1,6 @@
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
-import { COLUMNS, EVENT_INPUT, changeRows, eventRows, groupLine, monthOf, propertyBag, type Row } from './rows';
-import { chunks } from './pipeline';
+import { changeRows, eventRows, groupLine, monthOf, propertyBag, type Row } from './rows';
+import { COLUMNS, EVENT_INPUT } from './tables';
 
 const T = Date.UTC(2026, 10, 3, 10, 0, 0, 123);
 
@@ -203,28 +203,5 @@ describe('changeRows', () => {
     ['bad time', { event_time: -5 }],
   ])('rejects %s', (_name, over) => {
     expect(changeRows(change(over), 0, 1).kind).toBe('invalid');
-  });
-});
-
-describe('chunks', () => {
-  const row = (partition: number, offset: number, month = 202611, size = 10, rows = 1) => ({ partition, offset, month, line: 'x'.repeat(size), rows });
-
-  it('keeps everything in one insert when small', () => {
-    const rows = [row(0, 1), row(0, 2), row(1, 1)];
-    expect(chunks(rows)).toEqual([rows]);
-  });
-
-  it('splits by months', () => {
-    const rows = Array.from({ length: 120 }, (_, i) => row(0, i, 200001 + i));
-    const out = chunks(rows);
-    expect(out.map((c) => c.length)).toEqual([50, 50, 20]);
-    expect(out.flat()).toEqual(rows);
-  });
-
-  it('splits by the rows the lines make, keeping each line (one record) whole', () => {
-    expect(chunks(Array.from({ length: 450_001 }, (_, i) => row(0, i, 202611, 1))).map((c) => c.length)).toEqual([200_000, 200_000, 50_001]);
-    // lines of 30 group rows each: 6666 fit in 200k rows
-    const out = chunks(Array.from({ length: 10_000 }, (_, i) => row(0, i, 202611, 1, 30)));
-    expect(out.map((c) => c.length)).toEqual([6666, 3334]);
   });
 });

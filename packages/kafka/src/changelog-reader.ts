@@ -1,17 +1,20 @@
-// Reading the compacted changelogs back (read committed). kafkajs has no manual partition assignment, so each
-// reader is a consumer in a group of its own (one member: it is assigned every partition) that never commits;
-// it pauses what it does not need and tracks its position from batch events, which also cover batches made
-// only of transaction markers.
+// Reading topics back whole, outside any consumer group's progress: one partition from its start to its current
+// end (restoring a partition's state from a compacted changelog), or a whole topic followed for the life of the
+// process. Read committed. kafkajs has no manual partition assignment, so each reader is a consumer in a group of
+// its own (one member: it is assigned every partition) that never commits; it pauses what it does not need and
+// tracks its position from batch events, which also cover batches made only of transaction markers.
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from '@groupscope/kafka';
+import type { Consumer } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
+import { kafkajsOf, retryTransient, type Admin, type Kafka } from './client';
 
 export interface ChangelogRecord {
   topic: string;
   partition: number;
   offset: string;
-  key: string;
-  value: string | null;
+  key: Buffer | null;
+  /** null: a tombstone */
+  value: Buffer | null;
 }
 
 export interface PartitionEnd {
@@ -19,30 +22,14 @@ export interface PartitionEnd {
   high: number;
 }
 
-/**
- * Retries a broker call that failed with a retriable error (a partition leader moving, a topic created a moment
- * ago and not yet known to every part of the broker); other errors and the last failure are thrown.
- */
-export async function retrying<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const retriable = (err as { retriable?: boolean }).retriable === true || /leader|not host|not available|coordinator/i.test(String((err as Error).message));
-      if (!retriable || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
-    }
-  }
-}
-
 /** Start and end (last stable offset) of every partition of a topic. */
 export async function partitionEnds(admin: Admin, topic: string): Promise<Map<number, PartitionEnd>> {
-  const offsets = await retrying(() => admin.fetchTopicOffsets(topic));
+  const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic));
   return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
 }
 
 function readerConsumer(kafka: Kafka, groupId: string): Consumer {
-  return kafka.consumer({
+  return kafkajsOf(kafka).consumer({
     groupId,
     readUncommitted: false,
     sessionTimeout: 30000,
@@ -58,13 +45,14 @@ const toRecord = (topic: string, partition: number, m: { offset: string; key: Bu
   topic,
   partition,
   offset: m.offset,
-  key: m.key ? m.key.toString('utf8') : '',
-  value: m.value ? m.value.toString('utf8') : null,
+  key: m.key,
+  value: m.value,
 });
 
 export interface ReadToEndOptions {
   kafka: Kafka;
   admin: Admin;
+  /** names the reader's private consumer group */
   groupIdPrefix: string;
   /** the same partition number in each of these topics (co-partitioned changelogs) */
   topics: string[];
@@ -137,8 +125,8 @@ export async function readPartitionToEnd(opts: ReadToEndOptions): Promise<number
 }
 
 /**
- * Follows a whole topic from its beginning for the life of the process (the groups changelog: every instance
- * holds every group). `waitCaughtUp` resolves once everything committed before the call has been applied.
+ * Follows a whole topic from its beginning for the life of the process (e.g. a changelog every instance holds
+ * whole). `waitCaughtUp` resolves once everything committed before the call has been applied.
  */
 export class ChangelogTail {
   private consumer?: Consumer;

@@ -1,5 +1,6 @@
-import { codecs, type IngestRecord } from '@groupscope/events';
-import { SlabEncoder } from './records';
+import { codecs } from './codec';
+import { SlabEncoder } from './slab';
+import type { IngestRecord } from './types';
 
 const record = (i: number, props = '{}'): IngestRecord => ({
   kind: 'event', project_id: 1, uuid: `u-${i}`, receive_time: 1, event_time: 2, event_type: `type-${i}`, user_id: `user-${i}`,

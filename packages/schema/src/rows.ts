@@ -4,6 +4,7 @@
 // JOIN group_rows), so the shared columns are neither encoded nor parsed once per group. No I/O; unit tested in
 // rows.test.ts.
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
+import { WANT_EVENTS, WANT_EVENT_GROUPS } from './tables';
 
 /** One encoded line and what the idempotency filter needs to know about it. */
 export interface Row {
@@ -35,53 +36,6 @@ export interface GroupKey {
 
 export type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'invalid'; error: string };
 
-/** Column lists, in the order the lines are encoded. user_key is computed by ClickHouse. */
-export const COLUMNS = {
-  events: [
-    'project_id', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id', 'session_id', 'event_id',
-    'event_properties', 'user_properties', 'groups', 'group_properties', 'context', 'revenue', 'price', 'quantity',
-    'location_lat', 'location_lng', 'extra', 'receive_time', 'kafka_partition', 'kafka_offset',
-  ],
-  event_groups: [
-    'project_id', 'group_type', 'group_value', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id',
-    'session_id', 'event_properties', 'user_properties', 'group_properties', 'groups', 'all_group_properties', 'context',
-    'revenue', 'receive_time', 'kafka_partition', 'kafka_offset',
-  ],
-  groups: [
-    'project_id', 'group_type', 'group_value', 'properties', 'properties_json', 'updated_at', 'first_identified',
-    'kafka_partition', 'kafka_offset',
-  ],
-  group_property_history: [
-    'project_id', 'group_type', 'property', 'value', 'group_value', 'event_time', 'removed', 'receive_time',
-    'kafka_partition', 'kafka_offset',
-  ],
-} as const;
-
-export type TableName = keyof typeof COLUMNS;
-
-/**
- * The columns of an enriched event's line, with the types ClickHouse parses them as (input() structure). Plain
- * String map keys parse faster than LowCardinality ones; the INSERT converts them to the table's types.
- */
-export const EVENT_INPUT: readonly (readonly [string, string])[] = [
-  ['project_id', 'UInt32'], ['event_time', 'DateTime64(3)'], ['event_type', 'String'], ['uuid', 'UUID'], ['user_id', 'String'],
-  ['device_id', 'String'], ['insert_id', 'String'], ['session_id', 'Int64'], ['event_id', 'Int64'],
-  ['event_properties', 'Map(String, String)'], ['user_properties', 'Map(String, String)'], ['groups', 'Map(String, Array(String))'],
-  ['group_properties', 'String'], ['context', 'Map(String, String)'], ['revenue', 'Nullable(Float64)'], ['price', 'Nullable(Float64)'],
-  ['quantity', 'Nullable(Int64)'], ['location_lat', 'Nullable(Float64)'], ['location_lng', 'Nullable(Float64)'], ['extra', 'String'],
-  ['receive_time', 'DateTime64(3)'], ['kafka_partition', 'UInt32'], ['kafka_offset', 'UInt64'],
-  // one (group type, group value, that group's property bag) per event_groups row
-  ['group_rows', 'Array(Tuple(String, String, Map(String, String)))'],
-  // which tables still need the line: bit 0 events, bit 1 event_groups. Always the last, one digit: the writer
-  // clears bits in place (the byte WANT_FROM_END bytes before the line's end) for tables that hold it already.
-  ['want', 'UInt8'],
-];
-
-export const WANT_EVENTS = 1;
-export const WANT_EVENT_GROUPS = 2;
-/** position of the `want` digit, counted back from the end of a line ('3]\n') */
-export const WANT_FROM_END = 3;
-
 /** DateTime64(3) holds 1900..2299; the writer accepts 1970-01-01 up to (not including) 2200-01-01. */
 export const MAX_TIME_MS = Date.UTC(2200, 0, 1);
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -100,13 +54,16 @@ export function monthOf(ms: number): number {
  * objects as their JSON text; null values are left out (an unset property).
  */
 export function propertyBag(json: string, what: string): Record<string, string> {
-  let parsed: unknown;
+  return bagOf(parseJson(json, what), what);
+}
+
+/** JSON text parsed, or an InvalidRecord naming `what` was not JSON. */
+function parseJson(json: string, what: string): unknown {
   try {
-    parsed = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
     throw new InvalidRecord(`${what} is not JSON`);
   }
-  return bagOf(parsed, what);
 }
 
 export function bagOf(parsed: unknown, what: string): Record<string, string> {
@@ -149,8 +106,13 @@ function cleanGroups(groups: Record<string, string[]>): Record<string, string[]>
 
 /** EnrichedEvent -> its line: the `events` row, with one group_rows entry per (group type, value) it is attributed to. */
 export function eventRows(e: EnrichedEvent, partition: number, offset: number): Outcome<Row> {
+  return outcome(() => eventRowOrThrow(e, partition, offset));
+}
+
+/** A mapping's result, or why the record is invalid (any other error is a bug and is thrown). */
+function outcome<T>(map: () => T): Outcome<T> {
   try {
-    return { kind: 'ok', value: eventRowOrThrow(e, partition, offset) };
+    return { kind: 'ok', value: map() };
   } catch (err) {
     if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
     throw err;
@@ -167,13 +129,7 @@ function eventRowOrThrow(e: EnrichedEvent, partition: number, offset: number): R
   const byType = new Map<string, string[]>();
   const bags = new Map<string, string>();
   for (const s of e.group_properties) {
-    let props: unknown;
-    try {
-      props = JSON.parse(s.properties);
-    } catch {
-      throw new InvalidRecord('group_properties snapshot is not JSON');
-    }
-    const bag = bagOf(props, 'group_properties snapshot');
+    const bag = bagOf(parseJson(s.properties, 'group_properties snapshot'), 'group_properties snapshot');
     let entries = byType.get(s.group_type);
     if (!entries) byType.set(s.group_type, (entries = []));
     entries.push(`${str(s.group_value)}:${s.properties}`);
@@ -207,24 +163,14 @@ export interface ChangeRows {
 
 /** GroupChange -> the group's current row and one history row per property it changed or removed. */
 export function changeRows(c: GroupChange, partition: number, offset: number): Outcome<ChangeRows> {
-  try {
-    return { kind: 'ok', value: changeRowsOrThrow(c, partition, offset) };
-  } catch (err) {
-    if (err instanceof InvalidRecord) return { kind: 'invalid', error: err.message };
-    throw err;
-  }
+  return outcome(() => changeRowsOrThrow(c, partition, offset));
 }
 
 function changeRowsOrThrow(c: GroupChange, partition: number, offset: number): ChangeRows {
   checkProject(c.project_id);
   checkTime(c.event_time, 'event_time');
   checkTime(c.receive_time, 'receive_time');
-  let props: unknown;
-  try {
-    props = JSON.parse(c.properties);
-  } catch {
-    throw new InvalidRecord('properties is not JSON');
-  }
+  const props = parseJson(c.properties, 'properties');
   const bag = bagOf(props, 'properties');
   const current = props as Record<string, unknown>;
   const key = { project_id: c.project_id, group_type: c.group_type, group_value: c.group_value };

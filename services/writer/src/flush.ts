@@ -1,0 +1,118 @@
+// One flush: insert everything a snapshot of the buffer holds, publish its dead letters, then commit its offsets.
+// ClickHouse or Kafka failing stalls the flush, which retries with back-off; nothing is committed until all of it
+// is written. A flush whose partitions were revoked (or whose writer stops) is dropped unwritten instead: its
+// records come again from the last commit.
+import { RetryStopped, retry, sendDeadLetters, type Sender, type TopicPartitionOffset } from '@groupscope/kafka';
+import type { Logger } from '@groupscope/logger';
+import type { PartitionBuffer } from './buffer';
+import type { Inserter } from './insert';
+import type { Membership } from './membership';
+import * as m from './metrics';
+import type { TableWatermarks } from './watermarks';
+
+export interface Snapshot {
+  parts: PartitionBuffer[];
+  generation: number;
+  records: number;
+  /** dead letters are published once, even when a later step fails and the flush is retried */
+  deadSent: boolean;
+}
+
+export interface FlushOptions {
+  inserter: Inserter;
+  watermarks: TableWatermarks;
+  membership: Membership;
+  /** publishes dead letters */
+  dlq: { sender: Sender; topic: string };
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  retryMaxMs: number;
+  logger: Logger;
+}
+
+/** An error with the step that failed, for the failures metric. */
+const failedAt = (stage: string, err: unknown): Error => Object.assign(err instanceof Error ? err : new Error(String(err)), { stage });
+
+export class Flusher {
+  private wake?: () => void;
+
+  constructor(private readonly o: FlushOptions) {}
+
+  /**
+   * Writes and commits `snap`, retrying until it succeeds or must be dropped: its partitions were revoked, the
+   * writer is `stopping()`, or (`final`, the last flush at shutdown) its one attempt failed.
+   */
+  async run(snap: Snapshot, opts: { final: boolean; stopping(): boolean }): Promise<void> {
+    const log = this.o.logger;
+    try {
+      await retry(
+        async (attempt) => {
+          try {
+            await this.write(snap);
+          } catch (err) {
+            this.o.watermarks.forget(); // something may have landed: read what ClickHouse holds before the next attempt
+            m.flushFailures.inc({ stage: (err as { stage?: string }).stage ?? 'clickhouse' });
+            throw err;
+          }
+          if (attempt > 1) log.info({ attempt, records: snap.records }, 'batch_written_after_retry');
+        },
+        {
+          initialMs: 200,
+          maxMs: this.o.retryMaxMs,
+          attempts: opts.final ? 1 : undefined,
+          stopped: () => !this.o.membership.current(snap.generation) || (opts.stopping() && !opts.final),
+          onRetry: (err, attempt, delay) => log.warn({ err, attempt, records: snap.records, retry_in_ms: delay }, 'batch_failed_retrying'),
+          sleep: (ms) => this.pause(ms),
+        },
+      );
+    } catch (err) {
+      this.o.membership.dropped = true;
+      if (err instanceof RetryStopped) log.info({ records: snap.records, generation: snap.generation }, 'batch_dropped_for_redelivery');
+      else log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
+    }
+  }
+
+  /** Ends a back-off pause at once (the writer is stopping). */
+  interrupt(): void {
+    this.wake?.();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    }).finally(() => {
+      this.wake = undefined;
+    });
+  }
+
+  private async write(snap: Snapshot): Promise<void> {
+    const started = Date.now();
+    const checkCurrent = () => {
+      if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked during the flush'));
+    };
+    const written = (await this.o.inserter.events(snap.parts, checkCurrent)) + (await this.o.inserter.changes(snap.parts, checkCurrent));
+    if (!snap.deadSent) {
+      const dead = snap.parts.flatMap((p) => p.dead);
+      if (dead.length > 0) {
+        try {
+          await sendDeadLetters(this.o.dlq.sender, this.o.dlq.topic, dead);
+        } catch (err) {
+          throw failedAt('dlq', err);
+        }
+        this.o.logger.warn({ count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] }, 'records_dead_lettered');
+      }
+      snap.deadSent = true;
+    }
+    if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked before the commit'));
+    try {
+      await this.o.commit(snap.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) })));
+    } catch (err) {
+      throw failedAt('commit', err);
+    }
+    m.commitsTotal.inc();
+    this.o.logger.debug({ records: snap.records, rows: written, duration_ms: Date.now() - started }, 'batch_written');
+  }
+}

@@ -1,0 +1,137 @@
+// Fourth stage: the planned INSERTs, against ClickHouse. Event lines feed both `events` and `event_groups`
+// (see line-source.ts); group changes go to `groups` (with the earliest first_identified of the group) and
+// `group_property_history`. After each acknowledged INSERT the table's watermarks rise and `inserted` is told.
+import { insertLines, param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
+import { COLUMNS, groupLine, type GroupKey, type TableName } from '@groupscope/schema';
+import type { PartitionBuffer } from './buffer';
+import { lineSource, type LineSource } from './line-source';
+import { chunks, planEvents, raise, unwritten, type PendingLine, type Watermarks } from './plan';
+import type { TableWatermarks } from './watermarks';
+
+export interface InsertHooks {
+  /** rows already in a table, not written again */
+  skipped(table: TableName, rows: number): void;
+  /** an INSERT was acknowledged */
+  inserted(table: TableName, rows: number, seconds: number): void;
+}
+
+/** Throws when the flush must stop before its next INSERT (its partitions were revoked). */
+export type CheckCurrent = () => void;
+
+/** Earliest first_identified already stored for each group (groups not stored yet are absent). */
+async function readFirstIdentified(ch: ClickHouse, keys: GroupKey[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (keys.length === 0) return out;
+  // a superset by each column (portable bound parameters, still an index range), matched exactly below
+  const uniq = <T>(xs: T[]) => [...new Set(xs)];
+  const rows = await queryRows<{ project_id: number; group_type: string; group_value: string; t: number | string }>(
+    ch,
+    sql`SELECT project_id, group_type, group_value, toUnixTimestamp64Milli(min(first_identified)) AS t
+        FROM ${tableRef(ch, 'groups')}
+        WHERE project_id IN ${param(uniq(keys.map((k) => k.project_id)), 'Array(UInt32)')}
+          AND group_type IN ${param(uniq(keys.map((k) => k.group_type)), 'Array(String)')}
+          AND group_value IN ${param(uniq(keys.map((k) => k.group_value)), 'Array(String)')}
+        GROUP BY project_id, group_type, group_value`,
+  );
+  const wanted = new Set(keys.map(groupKeyText));
+  for (const r of rows) {
+    const k = groupKeyText(r);
+    if (wanted.has(k)) out.set(k, Number(r.t));
+  }
+  return out;
+}
+
+const groupKeyText = (k: GroupKey): string => JSON.stringify([Number(k.project_id), k.group_type, k.group_value]);
+
+export class Inserter {
+  private readonly lines: LineSource;
+
+  constructor(
+    private readonly ch: ClickHouse,
+    private readonly watermarks: TableWatermarks,
+    private readonly hooks: InsertHooks,
+    /** this writer's temporary table on chDB: unique per instance, since tests run several in one process */
+    scratch: string,
+  ) {
+    this.lines = lineSource(ch, scratch);
+  }
+
+  /** Enriched events -> events and event_groups; returns the rows written. */
+  async events(parts: PartitionBuffer[], checkCurrent: CheckCurrent): Promise<number> {
+    const withLines = parts.filter((p) => p.events && p.events.length > 0).map((p) => ({ partition: p.partition, lines: p.events! }));
+    if (withLines.length === 0) return 0;
+    const partitions = withLines.map((p) => p.partition);
+    const plan = planEvents(withLines, await this.watermarks.of('events', partitions), await this.watermarks.of('event_groups', partitions));
+    this.hooks.skipped('events', plan.skipped.events);
+    this.hooks.skipped('event_groups', plan.skipped.event_groups);
+    plan.wants.forEach((wants, part) => wants.forEach((w, i) => withLines[part]!.lines.setWant(i, w)));
+    let written = 0;
+    for (const insert of plan.inserts) {
+      checkCurrent();
+      const body = Buffer.concat(insert.ranges.map((r) => withLines[r.part]!.lines.slice(r.from, r.to)));
+      const tables = (['events', 'event_groups'] as const).filter((t) => insert.rows[t] > 0);
+      await this.lines.run(body, [...tables], (table, seconds) => {
+        this.watermarks.raise(table, insert.reaches[table]);
+        this.hooks.inserted(table, insert.rows[table], seconds);
+        written += insert.rows[table];
+      });
+    }
+    return written;
+  }
+
+  /** Group changes -> groups (current) and group_property_history; returns the rows written. */
+  async changes(parts: PartitionBuffer[], checkCurrent: CheckCurrent): Promise<number> {
+    let written = 0;
+    const groups = await this.pending('groups', parts, (p) => p.groups);
+    if (groups.length > 0) {
+      const first = await readFirstIdentified(this.ch, groups.map((g) => g.row.key));
+      const lines = groups.map(({ partition, row }) => {
+        // the earliest time the group was seen: stored, or earlier in this batch
+        const k = groupKeyText(row.key);
+        const t = Math.min(first.get(k) ?? Number.POSITIVE_INFINITY, row.updatedAt);
+        first.set(k, t);
+        return { partition, offset: row.offset, month: 0, line: groupLine(row, t), rows: 1 };
+      });
+      written += await this.insertChanges('groups', lines, checkCurrent);
+    }
+    const history = await this.pending('group_property_history', parts, (p) => p.history);
+    const historyLines = history.map(({ partition, row }) => ({ partition, offset: row.offset, month: 0, line: row.line, rows: 1 }));
+    written += await this.insertChanges('group_property_history', historyLines, checkCurrent);
+    return written;
+  }
+
+  close(): Promise<void> {
+    return this.lines.close();
+  }
+
+  /** The rows of `table` the table does not hold yet, with their partition. */
+  private async pending<T extends { offset: number }>(table: TableName, parts: PartitionBuffer[], rowsOf: (p: PartitionBuffer) => T[]) {
+    const sources = parts.filter((p) => rowsOf(p).length > 0);
+    if (sources.length === 0) return [];
+    const marks = await this.watermarks.of(table, sources.map((p) => p.partition));
+    const out: { partition: number; row: T }[] = [];
+    let skipped = 0;
+    for (const p of sources) {
+      const u = unwritten(rowsOf(p), marks, p.partition);
+      skipped += u.skipped;
+      for (const row of u.pending) out.push({ partition: p.partition, row });
+    }
+    this.hooks.skipped(table, skipped);
+    return out;
+  }
+
+  private async insertChanges(table: 'groups' | 'group_property_history', lines: PendingLine[], checkCurrent: CheckCurrent): Promise<number> {
+    let written = 0;
+    for (const chunk of chunks(lines)) {
+      checkCurrent();
+      const t0 = performance.now();
+      await insertLines(this.ch, table, COLUMNS[table], chunk.map((r) => r.line));
+      const reached: Watermarks = new Map();
+      for (const r of chunk) raise(reached, r.partition, 0, r.offset);
+      this.watermarks.raise(table, reached);
+      this.hooks.inserted(table, chunk.length, (performance.now() - t0) / 1000);
+      written += chunk.length;
+    }
+    return written;
+  }
+}
