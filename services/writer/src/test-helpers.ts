@@ -50,6 +50,7 @@ export function groupChange(i: number, o: Partial<GroupChange> = {}): GroupChang
     changed: ['plan', 'seats'],
     removed: [],
     source_uuid: randomUUID(),
+    source: 'api',
     ...o,
   };
 }
