@@ -12,15 +12,17 @@ import { chartsFeature } from './charts';
 import { cohortsFeature } from './cohorts';
 import type { QueryConfig } from './config';
 import { Catalog } from './domain/catalog';
-import { dynamicPropertiesFeature, kafkaPublisher, type DynamicRunner, type GroupIdentifyPublisher } from './dynamic-properties';
+import { dynamicPropertiesFeature, type DynamicRunner } from './dynamic-properties';
 import { buildHttpApp } from './http/app';
+import { kafkaPublisher, type GroupIdentifyPublisher } from './jobs/publisher';
 import { SessionTokens, sessionKey } from './http/session';
 import { microscopeFeature } from './microscope';
 import { createDb } from './sql/executor';
 import { ConditionRegistry } from './sql/segments';
 
 export * from './config';
-export type { DynamicRunner, GroupIdentifyPublisher } from './dynamic-properties';
+export type { DynamicRunner } from './dynamic-properties';
+export type { GroupIdentifyPublisher } from './jobs/publisher';
 
 export function projectsFile(config: QueryConfig): string {
   return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
