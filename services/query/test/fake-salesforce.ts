@@ -46,6 +46,8 @@ export interface FakeSalesforce {
   requests: RequestLog[];
   /** tokens issued so far */
   tokensIssued(): number;
+  /** the query service's settings that point a project at this server */
+  env(projectId: number): Record<string, string>;
   defineObject(name: string, fields: FieldSpec[]): void;
   /** creates or changes a record; its SystemModstamp becomes `at` */
   upsert(object: string, id: string, values: Record<string, unknown>, at: number): void;
@@ -255,6 +257,11 @@ export async function startFakeSalesforce(opts: { port?: number; apiVersion?: st
     requests,
     pageSize: 2000,
     tokensIssued: () => issued,
+    env: (projectId) => ({
+      [`SALESFORCE_${projectId}_LOGIN_URL`]: url,
+      [`SALESFORCE_${projectId}_CLIENT_ID`]: clientId,
+      [`SALESFORCE_${projectId}_CLIENT_SECRET`]: clientSecret,
+    }),
     defineObject(name, fields) {
       const base: FieldSpec[] = [
         { name: 'Id', type: 'id', filterable: true },

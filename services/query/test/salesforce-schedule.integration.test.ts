@@ -4,11 +4,11 @@
 //   every 7 days: groups are picked up on their own pickup dates (last update 2017-09-01 -> 2017-09-08); a change
 //     in Salesforce before that waits for the group's date, and a group unchanged on its date moves on 7 days;
 //   hourly: on every hour.
-import { codecs, type GroupIdentifyRecord } from '@groupscope/events';
-import { testClickHouse, testKafka, uniqueName, waitFor, insertEvents, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import type { GroupIdentifyRecord } from '@groupscope/events';
+import { testClickHouse, testKafka, waitFor, insertEvents, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
-import type { Consumer } from 'kafkajs';
 import { startFakeSalesforce, type FakeSalesforce } from './fake-salesforce';
+import { collectGroupIdentifies } from './pipeline';
 import { startTestService, type TestService } from './service';
 
 let ch: TestClickHouse;
@@ -16,8 +16,8 @@ let tk: TestKafka;
 let sf: FakeSalesforce;
 let svc: TestService;
 let A: NewKeys;
-let consumer: Consumer;
-const received: GroupIdentifyRecord[] = [];
+let identifies: Awaited<ReturnType<typeof collectGroupIdentifies>>;
+let received: GroupIdentifyRecord[];
 let clock = Date.parse('2017-08-31T12:00:00Z');
 const at = (iso: string) => Date.parse(iso);
 
@@ -30,12 +30,7 @@ beforeAll(async () => {
   svc = await startTestService(ch, {
     kafka: { brokers: tk.brokers, clientId: 'test', topicPrefix: tk.prefix },
     now: () => clock,
-    env: {
-      SALESFORCE_1_LOGIN_URL: sf.url,
-      SALESFORCE_1_CLIENT_ID: sf.clientId,
-      SALESFORCE_1_CLIENT_SECRET: sf.clientSecret,
-      SALESFORCE_DAILY_HOUR_UTC: '6',
-    },
+    env: { ...sf.env(1), SALESFORCE_DAILY_HOUR_UTC: '6' },
   });
   A = svc.projects[0]!;
   const groups = { daily_team: ['d1'], weekly_team: ['w1', 'w2'], hourly_team: ['h1'] };
@@ -43,14 +38,12 @@ beforeAll(async () => {
     ch,
     Object.entries(groups).flatMap(([type, values]) => values.map((v) => ({ project: A.project_id, time: at('2017-08-30T10:00:00Z'), type: 'Login', user: `u-${v}`, groups: { [type]: { [v]: {} } } }))),
   );
-  consumer = tk.kafka.consumer({ groupId: uniqueName('sf-schedule') });
-  await consumer.connect();
-  await consumer.subscribe({ topic: tk.topics.groupIdentify, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void received.push(codecs.groupIdentify.decode(message.value!, message.headers as never)) });
+  identifies = await collectGroupIdentifies(tk);
+  received = identifies.received;
 }, 90_000);
 
 afterAll(async () => {
-  await consumer?.disconnect();
+  await identifies?.stop();
   await svc?.stop();
   await sf?.stop();
   await ch?.cleanup();

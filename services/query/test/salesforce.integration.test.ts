@@ -4,12 +4,12 @@
 // failures recorded in the status without losing a row, unknown group values, export and import.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { codecs, type GroupIdentifyRecord } from '@groupscope/events';
-import { testClickHouse, testKafka, uniqueName, waitFor, DAY, HOUR, insertEvents, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import type { GroupIdentifyRecord } from '@groupscope/events';
+import { testClickHouse, testKafka, waitFor, DAY, HOUR, insertEvents, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
-import type { Consumer } from 'kafkajs';
 import { secretsFile } from '../src/integrations/salesforce/credentials';
 import { startFakeSalesforce, SERVER_ERROR, type FakeSalesforce } from './fake-salesforce';
+import { collectGroupIdentifies } from './pipeline';
 import { startTestService, type TestService } from './service';
 
 let ch: TestClickHouse;
@@ -18,21 +18,15 @@ let sf: FakeSalesforce;
 let svc: TestService;
 let A: NewKeys;
 let B: NewKeys;
-let consumer: Consumer;
-const received: GroupIdentifyRecord[] = [];
+let identifies: Awaited<ReturnType<typeof collectGroupIdentifies>>;
+let received: GroupIdentifyRecord[];
 let clock = Date.now();
 const T0 = clock;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const kafkaDeps = () => ({ kafka: { brokers: tk.brokers, clientId: 'test', topicPrefix: tk.prefix } });
-const sfEnv = (project: number) => ({
-  [`SALESFORCE_${project}_LOGIN_URL`]: sf.url,
-  [`SALESFORCE_${project}_CLIENT_ID`]: sf.clientId,
-  [`SALESFORCE_${project}_CLIENT_SECRET`]: sf.clientSecret,
-  // retries in tests wait milliseconds, not seconds
-  SALESFORCE_RETRY_BASE_MS: '5',
-  SALESFORCE_RETRY_MAX_MS: '20',
-});
+// retries in tests wait milliseconds, not seconds
+const sfEnv = (project: number) => ({ ...sf.env(project), SALESFORCE_RETRY_BASE_MS: '5', SALESFORCE_RETRY_MAX_MS: '20' });
 
 const mappingBody = (patch: Record<string, unknown> = {}) => ({
   sobject: 'Account',
@@ -74,14 +68,12 @@ beforeAll(async () => {
   // umbrella is in Salesforce but not (yet) a group here
   await insertEvents(ch, [ev('acme'), ev('globex'), ev("o'brien \\ sons"), ev('acme', B.project_id)]);
 
-  consumer = tk.kafka.consumer({ groupId: uniqueName('sf-test') });
-  await consumer.connect();
-  await consumer.subscribe({ topic: tk.topics.groupIdentify, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void received.push(codecs.groupIdentify.decode(message.value!, message.headers as never)) });
+  identifies = await collectGroupIdentifies(tk);
+  received = identifies.received;
 }, 90_000);
 
 afterAll(async () => {
-  await consumer?.disconnect();
+  await identifies?.stop();
   await svc?.stop();
   await sf?.stop();
   await ch?.cleanup();

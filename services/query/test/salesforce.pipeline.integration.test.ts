@@ -3,33 +3,22 @@
 // enricher applies and the writer stores. A field changed in Salesforce appears on the account page and in
 // `name = value` search over history (old and new value), the property set by the Group Identify beside it is left
 // alone, each property says who set it, and an event ingested afterwards is stamped with the Salesforce values.
-// The enricher and writer run in-process (loaded at run time: services do not import each other's code).
+// The enricher and writer run in-process (test/pipeline.ts).
 import { randomUUID } from 'node:crypto';
 import { sql, param, trusted, queryRows } from '@groupscope/clickhouse';
 import { codecs, groupKey, newIngestRecord, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { createProducer, type Producer } from '@groupscope/kafka';
-import { silentLogger } from '@groupscope/logger';
-import { testClickHouse, testKafka, uniqueName, waitFor, HOUR, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, waitFor, HOUR, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
 import { startFakeSalesforce, type FakeSalesforce } from './fake-salesforce';
+import { startEnricherAndWriter } from './pipeline';
 import { startTestService, type TestService } from './service';
-
-type Stoppable = { stop(): Promise<void> };
-const { startEnricher, loadEnricherConfig } = require('@groupscope/enricher') as {
-  startEnricher(deps: { config: unknown; logger: unknown }): Promise<Stoppable>;
-  loadEnricherConfig(env: Record<string, string>): unknown;
-};
-const { startWriter, loadWriterConfig } = require('@groupscope/writer') as {
-  startWriter(deps: { config: unknown; logger: unknown; ch: unknown }): Promise<Stoppable>;
-  loadWriterConfig(env: Record<string, string>): unknown;
-};
 
 let ch: TestClickHouse;
 let tk: TestKafka;
 let sf: FakeSalesforce;
 let svc: TestService;
-let enricher: Stoppable | undefined;
-let writer: Stoppable | undefined;
+let pipeline: { stop(): Promise<void> } | undefined;
 let producer: Producer;
 let A: NewKeys;
 
@@ -37,9 +26,7 @@ beforeAll(async () => {
   ch = await testClickHouse();
   tk = testKafka();
   await tk.ensureTopics(2);
-  const env = { KAFKA_BROKERS: tk.brokers.join(','), TOPIC_PREFIX: tk.prefix, KAFKA_PARTITIONS: '2', LOG_LEVEL: 'silent', HTTP_HOST: '127.0.0.1' };
-  enricher = await startEnricher({ config: loadEnricherConfig({ ...env, ENRICHER_PORT: '0', ENRICHER_GROUP_ID: uniqueName('enr'), ENRICHER_SESSION_TIMEOUT_MS: '6000' }), logger: silentLogger });
-  writer = await startWriter({ config: loadWriterConfig({ ...env, WRITER_PORT: '0', WRITER_GROUP_ID: uniqueName('wr'), WRITER_BATCH_MS: '100', WRITER_SESSION_TIMEOUT_MS: '6000' }), logger: silentLogger, ch });
+  pipeline = await startEnricherAndWriter(ch, tk);
   sf = await startFakeSalesforce();
   sf.defineObject('Account', [
     { name: 'Name', type: 'string' },
@@ -48,7 +35,7 @@ beforeAll(async () => {
   ]);
   svc = await startTestService(ch, {
     kafka: { brokers: tk.brokers, clientId: 'test', topicPrefix: tk.prefix },
-    env: { SALESFORCE_1_LOGIN_URL: sf.url, SALESFORCE_1_CLIENT_ID: sf.clientId, SALESFORCE_1_CLIENT_SECRET: sf.clientSecret },
+    env: sf.env(1),
   });
   A = svc.projects[0]!;
   producer = createProducer(tk.kafka);
@@ -58,8 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.disconnect();
   await svc?.stop();
-  await writer?.stop();
-  await enricher?.stop();
+  await pipeline?.stop();
   await sf?.stop();
   await ch?.cleanup();
 });

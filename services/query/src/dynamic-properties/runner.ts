@@ -8,8 +8,8 @@ import type { Logger } from '@groupscope/logger';
 import { Counter, Histogram } from 'prom-client';
 import type { EventMatcher } from '../sql/event-match';
 import type { Db, TableRef } from '../sql/executor';
-import { JobLoop, SerialQueue } from '../jobs/loop';
-import { KafkaUnavailableError, type GroupIdentifyPublisher } from '../jobs/publisher';
+import { ScheduledRunner } from '../jobs/loop';
+import type { GroupIdentifyPublisher } from '../jobs/publisher';
 import { getDynamic, listAllDynamic, propertyRow, type DynamicProperty } from './store';
 import { isDue, windowAt } from './window';
 
@@ -97,21 +97,20 @@ export function identifyRecords(p: DynamicProperty, values: Map<string, number>,
   }));
 }
 
-export class DynamicRunner {
-  private readonly queue = new SerialQueue();
-  private readonly loop: JobLoop;
+export class DynamicRunner extends ScheduledRunner {
   private readonly log: Logger;
   private readonly now: () => number;
 
   constructor(private readonly deps: DynamicRunnerDeps) {
-    this.log = deps.logger.child({ module: 'dynamic_properties' });
+    const log = deps.logger.child({ module: 'dynamic_properties' });
+    super(log, 'dynamic_property_tick_failed');
+    this.log = log;
     this.now = deps.now ?? Date.now;
-    this.loop = new JobLoop(() => this.tick(), this.log, 'dynamic_property_tick_failed');
   }
 
   /** Computes and publishes one property now (on demand or scheduled), then records the run. */
   run(projectId: number, id: string, trigger: 'api' | 'schedule' = 'api'): Promise<RunResult | undefined> {
-    return this.queue.run(async () => {
+    return this.queued(async () => {
       // re-read inside the queue: it may have been deleted or run meanwhile
       const p = await getDynamic(this.deps.db, projectId, id);
       if (!p) return undefined;
@@ -138,27 +137,18 @@ export class DynamicRunner {
   async tick(): Promise<void> {
     const all = await listAllDynamic(this.deps.db);
     const now = this.now();
-    for (const p of all) {
-      let tz = 'UTC';
+    const tz = (p: DynamicProperty) => this.deps.timeZoneOf(p.project_id);
+    const due = all.filter((p) => {
       try {
-        tz = this.deps.timeZoneOf(p.project_id);
-        if (!isDue(p.definition.window, p.last_run_at, now, tz)) continue;
-        await this.run(p.project_id, p.id, 'schedule');
+        return isDue(p.definition.window, p.last_run_at, now, tz(p));
       } catch (err) {
-        // the next tick tries again; a Kafka outage fails every property the same way, so stop this round
-        this.log.warn({ err, project_id: p.project_id, property_id: p.id, time_zone: tz }, 'dynamic_property_run_failed');
-        if (err instanceof KafkaUnavailableError) return;
+        this.log.warn({ err, project_id: p.project_id, property_id: p.id }, 'dynamic_property_run_failed');
+        return false;
       }
-    }
-  }
-
-  /** Checks for due properties every `intervalMs` (and once at start). */
-  start(intervalMs: number): void {
-    this.loop.start(intervalMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await this.queue.drain();
+    });
+    // the next tick tries again
+    await this.runEach(due, (p) => this.run(p.project_id, p.id, 'schedule'), (p, err) =>
+      this.log.warn({ err, project_id: p.project_id, property_id: p.id, time_zone: tz(p) }, 'dynamic_property_run_failed'),
+    );
   }
 }

@@ -3,6 +3,7 @@
 // gracefully (the running check and the queued runs finish first). Only instances with the scheduler enabled start
 // the loop; any instance may run a job on demand.
 import type { Logger } from '@groupscope/logger';
+import { KafkaUnavailableError } from './publisher';
 
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -49,5 +50,49 @@ export class JobLoop {
     this.timer = undefined;
     if (t) clearTimeout(t);
     await this.ticking;
+  }
+}
+
+/**
+ * A feature's scheduled runs: `tick()` finds what is due, runs go through one queue, start/stop drive the loop.
+ * A Kafka outage fails every run the same way, so a round stops at the first one (the next tick tries again).
+ */
+export abstract class ScheduledRunner {
+  private readonly queue = new SerialQueue();
+  private readonly loop: JobLoop;
+
+  protected constructor(log: Logger, tickFailedEvent: string) {
+    this.loop = new JobLoop(() => this.tick(), log, tickFailedEvent);
+  }
+
+  /** Runs whatever is due now. */
+  abstract tick(): Promise<void>;
+
+  /** Runs `fn` after every run queued before it. */
+  protected queued<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(fn);
+  }
+
+  /** Runs each due item in turn; a failure is reported to `failed`, and a Kafka outage ends the round. */
+  protected async runEach<T>(due: readonly T[], run: (item: T) => Promise<unknown>, failed: (item: T, err: unknown) => void): Promise<void> {
+    for (const item of due) {
+      try {
+        await run(item);
+      } catch (err) {
+        failed(item, err);
+        if (err instanceof KafkaUnavailableError) return;
+      }
+    }
+  }
+
+  /** Checks for due work every `intervalMs` (and once at start). */
+  start(intervalMs: number): void {
+    this.loop.start(intervalMs);
+  }
+
+  /** Stops checking, then waits for the running and queued runs. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.queue.drain();
   }
 }

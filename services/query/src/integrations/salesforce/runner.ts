@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { GroupIdentifyRecord } from '@groupscope/events';
 import type { Logger } from '@groupscope/logger';
 import { Counter, Histogram } from 'prom-client';
-import { JobLoop, SerialQueue } from '../../jobs/loop';
+import { ScheduledRunner } from '../../jobs/loop';
 import { KafkaUnavailableError, type GroupIdentifyPublisher } from '../../jobs/publisher';
 import type { Db } from '../../sql/executor';
 import { SalesforceClient, SalesforceError } from './client';
@@ -103,9 +103,7 @@ export const historyOf = (m: Mapping, s: SyncState): RunHistory => ({
   consecutiveFailures: s.consecutive_failures,
 });
 
-export class SalesforceRunner {
-  private readonly queue = new SerialQueue();
-  private readonly loop: JobLoop;
+export class SalesforceRunner extends ScheduledRunner {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly clients = new Map<number, SalesforceClient>();
@@ -113,9 +111,10 @@ export class SalesforceRunner {
   private readonly running = new Set<string>();
 
   constructor(private readonly deps: SalesforceRunnerDeps) {
-    this.log = deps.logger.child({ module: 'salesforce' });
+    const log = deps.logger.child({ module: 'salesforce' });
+    super(log, 'salesforce_tick_failed');
+    this.log = log;
     this.now = deps.now ?? Date.now;
-    this.loop = new JobLoop(() => this.tick(), this.log, 'salesforce_tick_failed');
   }
 
   /** One client per project: it keeps the project's access token between runs. */
@@ -159,7 +158,7 @@ export class SalesforceRunner {
 
   /** Runs one mapping now (on demand or scheduled) and records the run; undefined when the mapping does not exist. */
   run(projectId: number, id: string, trigger: 'api' | 'schedule' = 'api'): Promise<RunResult | undefined> {
-    return this.queue.run(async () => {
+    return this.queued(async () => {
       // read inside the queue: the mapping may have been deleted, changed or run meanwhile
       const m = await getMapping(this.deps.db, projectId, id);
       if (!m) return undefined;
@@ -345,29 +344,13 @@ export class SalesforceRunner {
     await this.deps.db.insert(pickupRows(m, due.map((p) => ({ ...p, last_update: now, next_pickup: next }))));
   }
 
-  /** Runs every mapping that is due (one after another). */
+  /** Runs every mapping that is due (one after another); failures are in each mapping's status. */
   async tick(): Promise<void> {
     const { db, settings } = this.deps;
     const [all, states] = await Promise.all([listAllMappings(db), statesOf(db, null)]);
     const now = this.now();
-    for (const m of all) {
-      if (!isRunDue(m.def.cadence, historyOf(m, stateFor(states, m)), now, settings.dailyHourUtc, settings.runBackoff)) continue;
-      try {
-        await this.run(m.project_id, m.id, 'schedule');
-      } catch (err) {
-        // recorded in the mapping's status; a Kafka outage fails every mapping the same way, so stop this round
-        if (err instanceof KafkaUnavailableError) return;
-      }
-    }
-  }
-
-  start(intervalMs: number): void {
-    this.loop.start(intervalMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await this.queue.drain();
+    const due = all.filter((m) => isRunDue(m.def.cadence, historyOf(m, stateFor(states, m)), now, settings.dailyHourUtc, settings.runBackoff));
+    await this.runEach(due, (m) => this.run(m.project_id, m.id, 'schedule'), () => undefined);
   }
 }
 
