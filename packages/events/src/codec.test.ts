@@ -34,10 +34,13 @@ describe('Avro codec', () => {
     expect(codecs.groupIdentify.decode(codecs.groupIdentify.encode(sf), codecs.groupIdentify.headers())).toEqual(sf);
   });
 
-  it('reads v1 group changes with an empty source', () => {
+  it('reads v1 group changes with an empty source, and writes an absent source as empty', () => {
     const v1 = { project_id: 7, group_type: 'company', group_value: 'acme', event_time: 900, receive_time: 1000, properties: '{}', changed: [], removed: [], source_uuid: 'g-1' };
     const { value, headers } = Codec.encodeWith('group-change.v1.avsc', v1);
     expect(codecs.groupChange.decode(value, headers)).toEqual({ ...v1, source: '' });
+    expect(codecs.groupChange.decode(codecs.groupChange.encode(v1), codecs.groupChange.headers())).toEqual({ ...v1, source: '' });
+    const sf = { ...v1, source: 'salesforce' as const };
+    expect(codecs.groupChange.decode(codecs.groupChange.encode(sf), codecs.groupChange.headers())).toEqual(sf);
   });
 
   it('rejects an unknown writer fingerprint', () => {

@@ -83,6 +83,6 @@ export interface GroupChange {
   changed: string[];
   removed: string[];
   source_uuid: string;
-  /** the group identify's source; '' for changes written before sources were recorded */
-  source: GroupIdentifySource | '';
+  /** the group identify's source; '' (or absent: encoded as '') for changes written before sources were recorded */
+  source?: GroupIdentifySource | '';
 }

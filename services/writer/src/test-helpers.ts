@@ -50,7 +50,6 @@ export function groupChange(i: number, o: Partial<GroupChange> = {}): GroupChang
     changed: ['plan', 'seats'],
     removed: [],
     source_uuid: randomUUID(),
-    source: 'api',
     ...o,
   };
 }
