@@ -70,7 +70,7 @@ export default tseslint.config(
     [CLICKHOUSE, ...otherServices('query')],
   ),
   boundary(
-    ['services/query/src/dynamic/dynamic.pipeline.integration.test.ts', 'services/query/test/dynamic-properties.pipeline.integration.test.ts'],
+    ['services/query/src/dynamic/dynamic.pipeline.integration.test.ts', 'services/query/test/dynamic-properties.pipeline.integration.test.ts', 'services/query/test/pipeline.ts'],
     [KAFKAJS, CLICKHOUSE],
   ),
   {

@@ -23,6 +23,26 @@ describe('Avro codec', () => {
     expect(decoded).toEqual({ ...v1Record, extra: '{}' });
   });
 
+  it('reads v1 group identifies with the v2 reader and round-trips the salesforce source', () => {
+    const v1 = {
+      project_id: 7, uuid: 'g-1', receive_time: 1000, event_time: 900, group_type: 'company', group_value: 'acme',
+      group_properties: '{"$set":{"plan":"pro"}}', source: 'dynamic_property', user_id: null, device_id: null, insert_id: null,
+    };
+    const { value, headers } = Codec.encodeWith('group-identify.v1.avsc', v1);
+    expect(codecs.groupIdentify.decode(value, headers)).toEqual(v1);
+    const sf = { ...v1, source: 'salesforce' as const };
+    expect(codecs.groupIdentify.decode(codecs.groupIdentify.encode(sf), codecs.groupIdentify.headers())).toEqual(sf);
+  });
+
+  it('reads v1 group changes with an empty source, and writes an absent source as empty', () => {
+    const v1 = { project_id: 7, group_type: 'company', group_value: 'acme', event_time: 900, receive_time: 1000, properties: '{}', changed: [], removed: [], source_uuid: 'g-1' };
+    const { value, headers } = Codec.encodeWith('group-change.v1.avsc', v1);
+    expect(codecs.groupChange.decode(value, headers)).toEqual({ ...v1, source: '' });
+    expect(codecs.groupChange.decode(codecs.groupChange.encode(v1), codecs.groupChange.headers())).toEqual({ ...v1, source: '' });
+    const sf = { ...v1, source: 'salesforce' as const };
+    expect(codecs.groupChange.decode(codecs.groupChange.encode(sf), codecs.groupChange.headers())).toEqual(sf);
+  });
+
   it('rejects an unknown writer fingerprint', () => {
     const buf = codecs.ingest.encode({ ...(v1Record as unknown as IngestRecord), extra: '{}' });
     expect(() => codecs.ingest.decode(buf, { [SCHEMA_HEADER]: 'ffffffffffffffff' })).toThrow(UnknownSchemaError);

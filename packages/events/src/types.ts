@@ -26,6 +26,9 @@ export interface IngestRecord {
   extra: string;
 }
 
+/** Who sent a group identify: the ingestion API, a dynamic group property, or the Salesforce sync. */
+export type GroupIdentifySource = 'api' | 'dynamic_property' | 'salesforce';
+
 export interface GroupIdentifyRecord {
   project_id: number;
   uuid: string;
@@ -34,7 +37,7 @@ export interface GroupIdentifyRecord {
   group_type: string;
   group_value: string;
   group_properties: string;
-  source: 'api' | 'dynamic_property';
+  source: GroupIdentifySource;
   user_id: string | null;
   device_id: string | null;
   insert_id: string | null;
@@ -80,4 +83,6 @@ export interface GroupChange {
   changed: string[];
   removed: string[];
   source_uuid: string;
+  /** the group identify's source; '' (or absent: encoded as '') for changes written before sources were recorded */
+  source?: GroupIdentifySource | '';
 }

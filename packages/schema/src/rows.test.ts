@@ -158,6 +158,7 @@ describe('changeRows', () => {
     changed: ['plan', 'seats', 'tags'],
     removed: ['region'],
     source_uuid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
+    source: 'salesforce',
     ...over,
   });
 
@@ -186,7 +187,7 @@ describe('changeRows', () => {
     ]);
     expect(history[0]).toEqual({
       project_id: 7, group_type: 'company', property: 'plan', value: 'enterprise', group_value: 'acme',
-      event_time: T, removed: 0, receive_time: T + 9, kafka_partition: 1, kafka_offset: 99,
+      event_time: T, removed: 0, receive_time: T + 9, source: 'salesforce', kafka_partition: 1, kafka_offset: 99,
     });
     expect(out.value.history.every((r) => r.offset === 99 && r.month === 0 && r.groupRows === 1)).toBe(true);
   });

@@ -185,12 +185,13 @@ function changeRowsOrThrow(c: GroupChange, partition: number, offset: number): C
   };
   const history: Row[] = [];
   const at = `${str(c.group_value)},${c.event_time},`;
+  const received = `${c.receive_time},${str(c.source ?? '')},`;
   for (const name of new Set(c.changed)) {
     if (current[name] === null || current[name] === undefined) continue; // listed as changed but absent: a removal below
-    history.push({ offset, month: 0, groupRows: 1, line: `${lead}${str(name)},${str(valueText(current[name]))},${at}0,${c.receive_time},${tail}` });
+    history.push({ offset, month: 0, groupRows: 1, line: `${lead}${str(name)},${str(valueText(current[name]))},${at}0,${received}${tail}` });
   }
   for (const name of new Set([...c.removed, ...c.changed.filter((n) => current[n] === null || current[n] === undefined)])) {
-    history.push({ offset, month: 0, groupRows: 1, line: `${lead}${str(name)},"",${at}1,${c.receive_time},${tail}` });
+    history.push({ offset, month: 0, groupRows: 1, line: `${lead}${str(name)},"",${at}1,${received}${tail}` });
   }
   return { group, history };
 }

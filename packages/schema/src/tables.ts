@@ -18,7 +18,7 @@ export const COLUMNS = {
     'kafka_partition', 'kafka_offset',
   ],
   group_property_history: [
-    'project_id', 'group_type', 'property', 'value', 'group_value', 'event_time', 'removed', 'receive_time',
+    'project_id', 'group_type', 'property', 'value', 'group_value', 'event_time', 'removed', 'receive_time', 'source',
     'kafka_partition', 'kafka_offset',
   ],
 } as const;

@@ -37,6 +37,8 @@ export interface TestGroupChange {
   props: Props;
   /** names changed by this change (default: every key of props) */
   changed?: string[];
+  /** who sent the group identify (api, dynamic_property, salesforce); default '' as before sources were kept */
+  source?: string;
 }
 
 const ms = (t: TestTime) => (typeof t === 'number' ? t : Date.parse(/Z$|[+-]\d\d:\d\d$/.test(t) ? t : `${t}Z`));
@@ -105,6 +107,7 @@ export function groupChangeRows(c: TestGroupChange): { group: Record<string, unk
       event_time: time,
       removed: 0,
       receive_time: time,
+      source: c.source ?? '',
       kafka_partition: 0,
       kafka_offset: off,
     })),

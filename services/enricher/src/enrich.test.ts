@@ -262,7 +262,7 @@ describe('group identifies', () => {
     const w = new World();
     const first = w.groupIdentify([gi({ group_properties: '{"$set":{"plan":"ent","seats":5,"old":1}}' })]).outcomes[0]!;
     expect(first.kind).toBe('ok');
-    const { outcomes } = w.groupIdentify([gi({ group_properties: '{"$add":{"seats":2},"$unset":{"old":"-"},"$set":{"plan":"ent"}}', event_time: 5, uuid: 'src' })]);
+    const { outcomes } = w.groupIdentify([gi({ group_properties: '{"$add":{"seats":2},"$unset":{"old":"-"},"$set":{"plan":"ent"}}', event_time: 5, uuid: 'src', source: 'salesforce' })]);
     expect(outcomes[0]).toEqual({
       kind: 'ok',
       value: {
@@ -275,6 +275,7 @@ describe('group identifies', () => {
         changed: ['seats'],
         removed: ['old'],
         source_uuid: 'src',
+        source: 'salesforce',
       },
     });
     expect(w.groups.get(1, 'org', 'acme')).toEqual({ v: 2, p: '{"plan":"ent","seats":7}' });

@@ -344,6 +344,7 @@ export function applyGroupIdentify(r: GroupIdentifyRecord, batch: GroupBatch): O
       changed,
       removed,
       source_uuid: r.uuid,
+      source: r.source,
     },
   };
 }

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { loadConfig, commonEnv, kafkaEnv, httpEnv, clickhouseEnv, envBool, port, z } from '@groupscope/config';
 import { dynamicEnv } from './dynamic-properties/config';
+import { salesforceCredentialsFromEnv, salesforceEnv } from './integrations/salesforce/config';
 
 /** services/web/dist of this checkout (the same from src/ and from a compiled dist/). */
 const DEFAULT_WEB_DIST = resolve(__dirname, '..', '..', 'web', 'dist');
@@ -27,8 +28,11 @@ export const queryEnv = {
   QUERY_SESSION_SECRET: z.string().min(32, 'QUERY_SESSION_SECRET must be at least 32 characters').optional(),
   /** the built web UI, served at / when it holds an index.html */
   WEB_DIST_DIR: z.string().default(DEFAULT_WEB_DIST),
-  /** dynamic group properties: scheduler on/off, check interval, Kafka publish deadline */
+  /** dynamic group properties: scheduler on/off (for every scheduled job), check interval, Kafka publish deadline */
   ...dynamicEnv,
+  /** the Salesforce sync: API version, daily hour, check interval, overlap, paging, time limits, retries */
+  ...salesforceEnv,
 };
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;
-export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(queryEnv, env);
+/** The settings, plus the per-project Salesforce credentials named SALESFORCE_<PROJECT_ID>_* (held here, never logged). */
+export const loadQueryConfig = (env: NodeJS.ProcessEnv = process.env) => ({ ...loadConfig(queryEnv, env), SALESFORCE_CREDENTIALS: salesforceCredentialsFromEnv(env) });

@@ -1,7 +1,8 @@
-// query: the REST API over ClickHouse (charts, accounts, cohorts, microscope, dynamic group properties) and the web
-// UI. The composition root: one ClickHouse executor with the query time limit, one catalog, the features, and the
-// capabilities they are handed of each other (cohort segments for the charts, chart points and cohort saving for the
-// microscope, the charts' event matcher for cohorts and dynamic properties).
+// query: the REST API over ClickHouse (charts, accounts, cohorts, microscope, dynamic group properties, the
+// Salesforce sync) and the web UI. The composition root: one ClickHouse executor with the query time limit, one
+// catalog, one group-identify publisher for the scheduled jobs, the features, and the capabilities they are handed of
+// each other (cohort segments for the charts, chart points and cohort saving for the microscope, the charts' event
+// matcher for cohorts and dynamic properties).
 import { join, resolve } from 'node:path';
 import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { listen, type Express } from '@groupscope/http';
@@ -12,7 +13,9 @@ import { chartsFeature } from './charts';
 import { cohortsFeature } from './cohorts';
 import type { QueryConfig } from './config';
 import { Catalog } from './domain/catalog';
-import { dynamicPropertiesFeature, kafkaPublisher, type DynamicRunner, type GroupIdentifyPublisher } from './dynamic-properties';
+import { dynamicPropertiesFeature, type DynamicRunner } from './dynamic-properties';
+import { salesforceFeature, type SalesforceRunner } from './integrations/salesforce';
+import { kafkaPublisher, type GroupIdentifyPublisher } from './jobs/publisher';
 import { buildHttpApp } from './http/app';
 import { SessionTokens, sessionKey } from './http/session';
 import { microscopeFeature } from './microscope';
@@ -20,7 +23,9 @@ import { createDb } from './sql/executor';
 import { ConditionRegistry } from './sql/segments';
 
 export * from './config';
-export type { DynamicRunner, GroupIdentifyPublisher } from './dynamic-properties';
+export type { DynamicRunner } from './dynamic-properties';
+export type { SalesforceRunner } from './integrations/salesforce';
+export type { GroupIdentifyPublisher } from './jobs/publisher';
 
 export function projectsFile(config: QueryConfig): string {
   return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
@@ -43,7 +48,7 @@ export interface QueryAppDeps {
   logger: Logger;
   ch: ClickHouse;
   registry: ProjectRegistry;
-  /** where dynamic properties are published; default: Kafka from the config */
+  /** where the jobs (dynamic properties, Salesforce) publish group identifies; default: Kafka from the config */
   publisher?: GroupIdentifyPublisher;
   /** the clock (tests) */
   now?: () => number;
@@ -53,7 +58,9 @@ export interface QueryApp {
   app: Express;
   /** the dynamic-property scheduler (not started here) */
   scheduler: DynamicRunner;
-  /** stops the scheduler and closes the publisher */
+  /** the Salesforce sync's scheduler (not started here) */
+  salesforce: SalesforceRunner;
+  /** stops the schedulers and closes the publisher */
   close(): Promise<void>;
 }
 
@@ -81,6 +88,7 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     timeZoneOf: (id) => registry.byId(id)?.time_zone ?? 'UTC',
     now,
   });
+  const salesforce = salesforceFeature({ db, catalog, logger, publisher, config, credentialsEnv: config.SALESFORCE_CREDENTIALS, now });
 
   const tokens = new SessionTokens(sessionKey(config.QUERY_SESSION_SECRET, config.GROUPSCOPE_DATA_DIR), registry, config.QUERY_SESSION_TTL_S);
   const app = buildHttpApp({
@@ -89,13 +97,15 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     logger,
     ready: { clickhouse: () => ch.ping() },
     webDistDir: config.WEB_DIST_DIR,
-    features: [charts.register, accounts.register, cohorts.register, microscope.register, dynamic.register],
+    features: [charts.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
   });
   return {
     app,
     scheduler: dynamic.scheduler,
+    salesforce: salesforce.scheduler,
     async close() {
       await dynamic.scheduler.stop();
+      await salesforce.scheduler.stop();
       await publisher.close();
     },
   };
@@ -110,7 +120,10 @@ export interface QueryDeps {
   registry?: ProjectRegistry;
 }
 
-/** Starts the service: migrations, the app on QUERY_PORT, and the dynamic-property scheduler where it is enabled. */
+/**
+ * Starts the service: migrations, the app on QUERY_PORT, and the scheduled jobs (dynamic properties, Salesforce)
+ * where DYNAMIC_PROPERTIES_SCHEDULER enables them: at scale, in exactly one replica.
+ */
 export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const { config, logger } = deps;
   const ownCh = !deps.ch;
@@ -120,7 +133,10 @@ export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: 
     if (config.QUERY_MIGRATE) await migrate(ch, logger);
     query = buildQuery({ config, logger, ch, registry: deps.registry ?? new ProjectRegistry(projectsFile(config)) });
     const http = await listen(query.app, config.QUERY_PORT, config.HTTP_HOST, logger);
-    if (config.DYNAMIC_PROPERTIES_SCHEDULER) query.scheduler.start(config.DYNAMIC_PROPERTIES_CHECK_MS);
+    if (config.DYNAMIC_PROPERTIES_SCHEDULER) {
+      query.scheduler.start(config.DYNAMIC_PROPERTIES_CHECK_MS);
+      query.salesforce.start(config.SALESFORCE_CHECK_MS);
+    }
     const running = query;
     return {
       url: http.url,

@@ -22,8 +22,8 @@ beforeAll(async () => {
   const acmeTrial = { plan: 'trial', name: 'Acme Corp', region: 'EU' };
   const acmeEnt = { plan: 'enterprise', name: 'Acme Corp', region: 'EU' };
   await insertGroupChanges(ch, [
-    { project: a, type: 'company', value: 'acme', time: ago(40), props: acmeTrial },
-    { project: a, type: 'company', value: 'acme', time: ago(10), props: acmeEnt, changed: ['plan'] },
+    { project: a, type: 'company', value: 'acme', time: ago(40), props: acmeTrial, source: 'api' },
+    { project: a, type: 'company', value: 'acme', time: ago(10), props: acmeEnt, changed: ['plan'], source: 'salesforce' },
     { project: a, type: 'company', value: 'globex', time: ago(20), props: { plan: 'enterprise', name: 'Globex' } },
     { project: a, type: 'company', value: 'initech', time: ago(250), props: { plan: 'trial' } },
     { project: a, type: 'company', value: 'newco', time: ago(3), props: { plan: 'trial', seats: 5 } },
@@ -139,6 +139,11 @@ describe('account lookup', () => {
         last_updated: iso(ago(10)),
         num_events: 4,
         num_users: 3,
+        property_sources: {
+          plan: { source: 'salesforce', set_at: iso(ago(10)) },
+          name: { source: 'api', set_at: iso(ago(40)) },
+          region: { source: 'api', set_at: iso(ago(40)) },
+        },
       },
       users: [
         { user_id: 'carol', device_id: null, last_seen: iso(ago(1)) },
@@ -148,6 +153,22 @@ describe('account lookup', () => {
     });
     expect((await svc.call(A, 'GET', '/api/2/groups/company/nobody')).status).toBe(404);
     expect((await svc.call(A, 'GET', '/api/2/groups/planet/acme')).status).toBe(400);
+  });
+
+  it("lists an account's property history, newest first, with who set each value", async () => {
+    const res = await svc.call(A, 'GET', '/api/2/groups/company/acme/history');
+    expect(res.status).toBe(200);
+    expect(res.body.history).toEqual([
+      { property: 'plan', value: 'enterprise', removed: false, time: iso(ago(10)), source: 'salesforce' },
+      { property: 'name', value: 'Acme Corp', removed: false, time: iso(ago(40)), source: 'api' },
+      { property: 'plan', value: 'trial', removed: false, time: iso(ago(40)), source: 'api' },
+      { property: 'region', value: 'EU', removed: false, time: iso(ago(40)), source: 'api' },
+    ]);
+    const plan = await svc.call(A, 'GET', '/api/2/groups/company/acme/history?property=plan&limit=1');
+    expect(plan.body.history).toEqual([{ property: 'plan', value: 'enterprise', removed: false, time: iso(ago(10)), source: 'salesforce' }]);
+    // another project's acme is not this one
+    expect((await svc.call(B, 'GET', '/api/2/groups/company/acme/history')).body.history.map((h: { value: string }) => h.value).sort()).toEqual(['Other Acme', 'trial']);
+    expect((await svc.call(A, 'GET', '/api/2/groups/planet/acme/history')).status).toBe(400);
   });
 
   it('streams the activity newest or oldest first, with properties as stamped at ingest', async () => {

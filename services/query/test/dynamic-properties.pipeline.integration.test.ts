@@ -1,32 +1,22 @@
 // A dynamic group property through the real pipeline: events ingested -> enricher -> writer -> ClickHouse; the
 // property computed and published as a group identify; the enricher applies it and the writer stores it in the
 // group's current properties and its property history; an event ingested afterwards carries it, stamped at ingest.
-// The enricher and writer run in-process (loaded at run time: services do not import each other's code).
+// The enricher and writer run in-process (test/pipeline.ts).
 import { randomUUID } from 'node:crypto';
 import { sql, param, trusted, queryRows } from '@groupscope/clickhouse';
 import { codecs, newIngestRecord, userKey, type IngestRecord } from '@groupscope/events';
 import { createProducer, type Producer } from '@groupscope/kafka';
-import { silentLogger } from '@groupscope/logger';
-import { testClickHouse, testKafka, uniqueName, waitFor, DAY, HOUR, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, waitFor, DAY, HOUR, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
+import { startEnricherAndWriter } from './pipeline';
 import { startTestService, type TestService } from './service';
 
-type Stoppable = { stop(): Promise<void> };
-const { startEnricher, loadEnricherConfig } = require('@groupscope/enricher') as {
-  startEnricher(deps: { config: unknown; logger: unknown }): Promise<Stoppable>;
-  loadEnricherConfig(env: Record<string, string>): unknown;
-};
-const { startWriter, loadWriterConfig } = require('@groupscope/writer') as {
-  startWriter(deps: { config: unknown; logger: unknown; ch: unknown }): Promise<Stoppable>;
-  loadWriterConfig(env: Record<string, string>): unknown;
-};
 
 const NAME = 'Last 7 Day Active Users';
 let ch: TestClickHouse;
 let tk: TestKafka;
 let svc: TestService;
-let enricher: Stoppable | undefined;
-let writer: Stoppable | undefined;
+let pipeline: { stop(): Promise<void> } | undefined;
 let producer: Producer;
 let A: NewKeys;
 
@@ -34,9 +24,7 @@ beforeAll(async () => {
   ch = await testClickHouse();
   tk = testKafka();
   await tk.ensureTopics(2);
-  const env = { KAFKA_BROKERS: tk.brokers.join(','), TOPIC_PREFIX: tk.prefix, KAFKA_PARTITIONS: '2', LOG_LEVEL: 'silent', HTTP_HOST: '127.0.0.1' };
-  enricher = await startEnricher({ config: loadEnricherConfig({ ...env, ENRICHER_PORT: '0', ENRICHER_GROUP_ID: uniqueName('enr'), ENRICHER_SESSION_TIMEOUT_MS: '6000' }), logger: silentLogger });
-  writer = await startWriter({ config: loadWriterConfig({ ...env, WRITER_PORT: '0', WRITER_GROUP_ID: uniqueName('wr'), WRITER_BATCH_MS: '100', WRITER_SESSION_TIMEOUT_MS: '6000' }), logger: silentLogger, ch });
+  pipeline = await startEnricherAndWriter(ch, tk);
   svc = await startTestService(ch, { kafka: { brokers: tk.brokers, clientId: 'test', topicPrefix: tk.prefix } });
   A = svc.projects[0]!;
   producer = createProducer(tk.kafka);
@@ -46,8 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await producer?.disconnect();
   await svc?.stop();
-  await writer?.stop();
-  await enricher?.stop();
+  await pipeline?.stop();
   await ch?.cleanup();
 });
 

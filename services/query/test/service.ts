@@ -1,6 +1,6 @@
 // Starts the query service in-process for its integration tests, composed exactly as in production (index.ts), with
 // a project registry of two projects in a temp folder, the clock the test chooses and no scheduler running (tests
-// call scheduler.tick() themselves).
+// call scheduler.tick() / salesforce.tick() themselves).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import type { ClickHouse } from '@groupscope/clickhouse';
 import { listen } from '@groupscope/http';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry, type NewKeys } from '@groupscope/projects';
-import { buildQuery, loadQueryConfig, type DynamicRunner } from '../src/index';
+import { buildQuery, loadQueryConfig, type DynamicRunner, type SalesforceRunner } from '../src/index';
 
 export interface Reply {
   status: number;
@@ -32,6 +32,10 @@ export interface TestService {
   projects: NewKeys[];
   /** the dynamic-property scheduler */
   scheduler: DynamicRunner;
+  /** the Salesforce sync's scheduler */
+  salesforce: SalesforceRunner;
+  /** GROUPSCOPE_DATA_DIR of the service (secrets files go under it) */
+  dataDir: string;
   /** a request with a project's Basic auth (none when keys is null); a string body is sent as is, anything else as JSON */
   call(keys: NewKeys | null, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   stop(): Promise<void>;
@@ -58,6 +62,8 @@ export async function startTestService(ch: ClickHouse, opts: TestServiceOptions 
     registry,
     projects,
     scheduler: query.scheduler,
+    salesforce: query.salesforce,
+    dataDir: dir,
     async call(keys, method, path, body, headers = {}) {
       const auth: Record<string, string> = keys ? { authorization: 'Basic ' + Buffer.from(`${keys.api_key}:${keys.secret_key}`).toString('base64') } : {};
       const init: RequestInit = { method, headers: { ...auth, ...headers } };

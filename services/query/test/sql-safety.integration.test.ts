@@ -1,12 +1,12 @@
 // One table of every statement builder of the query service (charts, microscope, accounts, cohorts, dynamic
-// properties, the catalog), each fed the same hostile names and values. For every built statement: request data
+// properties, the Salesforce sync, the catalog), each fed the same hostile names and values. For every built statement: request data
 // reaches ClickHouse only as bound parameters (or the request is refused with a 400), every read of a table is
 // filtered by the project, and the statement runs on the real ClickHouse, after which the tables are still there.
 import type { Sql } from '@groupscope/clickhouse';
 import { param, sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
 import { testClickHouse, type TestClickHouse } from '@groupscope/testing';
-import { accountQueries, activityQuery, groupTypesQuery, propertyExistsQuery, searchQuery } from '../src/accounts/store';
+import { accountQueries, activityQuery, groupTypesQuery, historyQuery, propertyExistsQuery, propertySourcesQuery, searchQuery } from '../src/accounts/store';
 import type { Query } from '../src/charts/common';
 import { chartEventMatcher } from '../src/charts/event-match';
 import { buildFunnelQuery, parseFunnel } from '../src/charts/funnels';
@@ -26,6 +26,10 @@ import type { Condition } from '../src/domain/properties';
 import { staleGroupsQuery, valuesQuery } from '../src/dynamic-properties/runner';
 import { propertiesQuery, propertyQuery, propertyRow, type DynamicProperty } from '../src/dynamic-properties/store';
 import { ApiError } from '../src/http/errors';
+import {
+  dueValuesQuery, existingGroupsQuery, freshState, mappingQuery, mappingRow, mappingsQuery, pickupRows, pickupsQuery, pickupSummaryQuery, prunePickupsStatement,
+  rollForwardQuery, stateRow, statesQuery, valuesInStateQuery, type Mapping,
+} from '../src/integrations/salesforce/store';
 import { unitsPageQuery } from '../src/microscope';
 import { createDb, type Db, type Insert, type TableRef } from '../src/sql/executor';
 import type { CompiledCondition } from '../src/sql/segments';
@@ -48,7 +52,10 @@ const HOSTILE = [
   `${'long'.repeat(2500)}'`,
 ];
 const LONG = HOSTILE[HOSTILE.length - 1]!;
-const TABLES = ['events', 'event_groups', 'groups', 'group_property_history', 'group_activity', 'cohorts', 'cohort_members', 'dynamic_properties'];
+const TABLES = [
+  'events', 'event_groups', 'groups', 'group_property_history', 'group_activity', 'cohorts', 'cohort_members', 'dynamic_properties',
+  'salesforce_mappings', 'salesforce_sync_state', 'salesforce_pickups',
+];
 
 let ch: TestClickHouse;
 let db: Db;
@@ -116,6 +123,16 @@ const dynamic = (h: string): DynamicProperty => ({
   last_groups: 0,
 });
 
+const sfMapping = (h: string): Mapping => ({
+  project_id: PROJECT,
+  id: h,
+  def: { sobject: h, group_type: h, name_field: h, properties: [{ sf_field: h, group_property: h }], cadence: { type: 'days', days: 7 } },
+  revision: 3,
+  created_at: 0,
+  updated_at: 0,
+});
+const sfKey = (h: string) => ({ project_id: PROJECT, id: h, revision: 3 });
+
 const matcher = () => chartEventMatcher(t);
 const sources = (h: string): Source[] => [{ table: 'events' }, { table: 'events', expand: h }, { table: 'event_groups', groupType: h }, { table: 'event_groups', groupType: 'other' }];
 const range = { startDay: '2025-11-01', endDay: '2025-11-01', tz: 'UTC', fromMs: 0, toMs: 1 };
@@ -169,6 +186,7 @@ const CASES: Case[] = [
     const q = accountQueries(t, PROJECT, h, h, 10);
     return [q.group, q.counts, q.users, activityQuery(t, PROJECT, h, h, { limit: 10, offset: 0, direction: 'earliest' })];
   }],
+  ['accounts: property sources and history', (h) => [propertySourcesQuery(t, PROJECT, h, h), historyQuery(t, PROJECT, h, h, { property: h, limit: 10, offset: 0 })]],
   // cohorts
   ['cohorts: list', () => [cohortListQuery(t, PROJECT)], false],
   ['cohorts: lookup', (h) => [cohortQuery(t, PROJECT, h)]],
@@ -203,6 +221,24 @@ const CASES: Case[] = [
     const match = await matcher()({ projectId: PROJECT, e: p.definition.metric.e, table: 'event_groups', groupType: h, param: 'metric.e' });
     return [valuesQuery(t, p, { start: 0, end: 1 }, match), staleGroupsQuery(t, p)];
   }],
+  // the Salesforce sync
+  ['salesforce: mappings and states', () => [mappingsQuery(t, PROJECT), statesQuery(t, PROJECT)], false],
+  ['salesforce: store a mapping, its state and pickups', (h) => [
+    mappingRow(sfMapping(h)),
+    mappingQuery(t, PROJECT, h),
+    stateRow({ ...freshState(sfKey(h)), last_error_message: h }),
+    pickupRows(sfKey(h), [{ group_value: h, state: 'pending', sf_modstamp: 1000, last_update: null, next_pickup: 2000 }]),
+  ]],
+  ['salesforce: pickups and groups', (h) => [
+    pickupsQuery(t, sfKey(h), [h, `${h}2`]),
+    existingGroupsQuery(t, PROJECT, h, [h]),
+    dueValuesQuery(t, { ...sfKey(h), group_type: h }, 1, false),
+    rollForwardQuery(t, sfKey(h), 1),
+    pickupSummaryQuery(t, sfKey(h)),
+    valuesInStateQuery(t, sfKey(h), 'unknown', 10, 0),
+    prunePickupsStatement(t, PROJECT, h, 3),
+    prunePickupsStatement(t, PROJECT, h),
+  ]],
 ];
 
 const isInsert = (b: Built): b is Insert => !(b instanceof Object && 'build' in b);

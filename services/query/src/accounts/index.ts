@@ -1,4 +1,5 @@
-// Accounts: group types, search, one account's page and its activity stream (GET /api/2/groups/...).
+// Accounts: group types, search, one account's page, its property history and its activity stream
+// (GET /api/2/groups/...).
 import type { Router } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import type { Catalog } from '../domain/catalog';
@@ -10,8 +11,8 @@ import { isoOrNull } from '../http/reply';
 import type { Db } from '../sql/executor';
 import { parseSearchQuery, SearchQueryError, type SearchQuery } from './search-query';
 import {
-  accountQueries, activityQuery, groupTypesQuery, propertyExistsQuery, searchQuery, toAccount, toActivity, toGroupTypeCount, toSummary,
-  type ActivityRow, type GroupRow, type GroupSummary,
+  accountQueries, activityQuery, groupTypesQuery, historyQuery, propertyExistsQuery, propertySourcesQuery, searchQuery, toAccount, toActivity, toGroupTypeCount,
+  toHistory, toPropertySources, toSummary, type ActivityRow, type GroupRow, type GroupSummary, type HistoryRow,
 } from './store';
 
 export interface AccountsDeps {
@@ -77,12 +78,36 @@ export function accountsFeature(deps: AccountsDeps): { register(router: Router):
           const q = accountQueries(db.table, project.id, groupType, groupValue, usersLimit);
           const [group] = await db.rows<GroupRow>(q.group);
           if (!group) throw notFound(`group ${groupType}=${groupValue}`);
-          const [counts, users] = await Promise.all([db.rows<{ num_events: number; num_users: number }>(q.counts), db.rows<{ user_id: string; device_id: string; last_seen: number }>(q.users)]);
+          const [counts, users, sources] = await Promise.all([
+            db.rows<{ num_events: number; num_users: number }>(q.counts),
+            db.rows<{ user_id: string; device_id: string; last_seen: number }>(q.users),
+            db.rows<{ property: string; source: string; set_at: number; removed: number }>(propertySourcesQuery(db.table, project.id, groupType, groupValue)),
+          ]);
           const account = toAccount(group, counts[0], users);
+          // who set each current property (a Group Identify, a dynamic property, the Salesforce sync) and when
+          const propertySources = Object.fromEntries(
+            Object.entries(toPropertySources(sources))
+              .filter(([name]) => name in account.group.properties)
+              .map(([name, s]) => [name, { source: s.source || null, set_at: isoOrNull(s.set_at) }]),
+          );
           return {
-            group: { ...summaryJson(account.group), num_events: account.group.num_events, num_users: account.group.num_users },
+            group: { ...summaryJson(account.group), num_events: account.group.num_events, num_users: account.group.num_users, property_sources: propertySources },
             users: account.users.map((u) => ({ user_id: u.user_id, device_id: u.device_id, last_seen: isoOrNull(u.last_seen) })),
           };
+        }),
+      );
+
+      router.get(
+        '/2/groups/:groupType/:groupValue/history',
+        handle(log, 'group_history', async (req, res) => {
+          const project = projectOf(res);
+          const { groupType, groupValue } = req.params as { groupType: string; groupValue: string };
+          const property = single('property', req.query.property) || undefined;
+          const limit = intParam(req.query, 'limit', 100, 1, 1000);
+          const offset = intParam(req.query, 'offset', 0, 0, 10_000_000);
+          await catalog.requireGroupType(project.id, groupType, 'group_type');
+          const rows = await db.rows<HistoryRow>(historyQuery(db.table, project.id, groupType, groupValue, { property, limit, offset }));
+          return { history: rows.map(toHistory), limit, offset };
         }),
       );
 

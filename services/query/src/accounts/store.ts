@@ -236,3 +236,54 @@ export function toActivity(r: ActivityRow, groupType: string, groupValue: string
     revenue: r.revenue,
   };
 }
+
+export interface PropertySource {
+  /** who set the current value: api, dynamic_property, salesforce ('' for values written before sources were kept) */
+  source: string;
+  set_at: number;
+}
+
+/**
+ * Who set each property of one group last, and when (rows: {property, source, set_at, removed}). One group's
+ * changes share a Kafka partition, so the highest offset is the newest change.
+ */
+export function propertySourcesQuery(t: TableRef, projectId: number, groupType: string, groupValue: string): Sql {
+  return sql`SELECT property, argMax(source, kafka_offset) AS source, toUnixTimestamp64Milli(argMax(event_time, kafka_offset)) AS set_at,
+      argMax(removed, kafka_offset) AS removed
+    FROM ${trusted(t('group_property_history'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
+    GROUP BY property`;
+}
+
+/** The sources of the properties a group has now (removed ones left out). */
+export function toPropertySources(rows: { property: string; source: string; set_at: number | string; removed: number | string }[]): Record<string, PropertySource> {
+  const out: Record<string, PropertySource> = {};
+  for (const r of rows) if (Number(r.removed) === 0) out[r.property] = { source: r.source, set_at: Number(r.set_at) };
+  return out;
+}
+
+export interface HistoryRow {
+  property: string;
+  value: string;
+  removed: number | string;
+  time: number | string;
+  source: string;
+}
+
+/** One group's property history, newest change first, optionally of one property (rows: HistoryRow). */
+export function historyQuery(t: TableRef, projectId: number, groupType: string, groupValue: string, o: { property?: string; limit: number; offset: number }): Sql {
+  const prop = o.property === undefined ? sql`` : sql`AND property = ${param(o.property, 'String')}`;
+  return sql`SELECT property, value, removed, toUnixTimestamp64Milli(event_time) AS time, source
+    FROM ${trusted(t('group_property_history'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')} ${prop}
+    ORDER BY kafka_offset DESC, property
+    LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt64')}`;
+}
+
+export const toHistory = (r: HistoryRow) => ({
+  property: r.property,
+  value: Number(r.removed) === 1 ? null : r.value,
+  removed: Number(r.removed) === 1,
+  time: new Date(Number(r.time)).toISOString(),
+  source: r.source || null,
+});

@@ -2,7 +2,7 @@
 import { envBool, z } from '@groupscope/config';
 
 export const dynamicEnv = {
-  /** whether this instance runs the dynamic-property schedule (at scale: turn it on in one replica only) */
+  /** whether this instance runs the scheduled jobs, dynamic properties and the Salesforce sync (at scale: one replica only) */
   DYNAMIC_PROPERTIES_SCHEDULER: envBool.default(true),
   /** how often the scheduler looks for properties that are due (ms) */
   DYNAMIC_PROPERTIES_CHECK_MS: z.coerce.number().int().min(1000).default(60_000),

@@ -6,12 +6,11 @@ import type { Logger } from '@groupscope/logger';
 import type { Catalog } from '../domain/catalog';
 import type { EventMatcher } from '../sql/event-match';
 import type { Db } from '../sql/executor';
-import type { GroupIdentifyPublisher } from './publisher';
+import type { GroupIdentifyPublisher } from '../jobs/publisher';
 import { registerDynamicRoutes } from './routes';
 import { DynamicRunner } from './runner';
 
 export { dynamicEnv } from './config';
-export { kafkaPublisher, type GroupIdentifyPublisher } from './publisher';
 export type { DynamicRunner } from './runner';
 
 export interface DynamicPropertiesDeps {

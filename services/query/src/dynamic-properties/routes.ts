@@ -10,7 +10,7 @@ import { isoOrNull } from '../http/reply';
 import type { EventMatcher } from '../sql/event-match';
 import type { Db } from '../sql/executor';
 import { DefinitionError, parseDynamicDefinition } from './definition';
-import { KafkaUnavailableError } from './publisher';
+import { KafkaUnavailableError } from '../jobs/publisher';
 import type { DynamicRunner } from './runner';
 import { getDynamic, listDynamic, newDynamicId, propertyRow, type DynamicProperty } from './store';
 

@@ -1,5 +1,5 @@
 // Computes dynamic group properties and publishes them as group identifies; runs them on schedule.
-// One run at a time per process (scheduled and on-demand runs queue on one lock); last_run_at is persisted, so a
+// One run at a time per process (scheduled and on-demand runs queue one after another); last_run_at is persisted, so a
 // restart does not re-run a property that already ran in the current day/period.
 import { randomUUID } from 'node:crypto';
 import { sql, param, trusted, type Sql } from '@groupscope/clickhouse';
@@ -8,7 +8,8 @@ import type { Logger } from '@groupscope/logger';
 import { Counter, Histogram } from 'prom-client';
 import type { EventMatcher } from '../sql/event-match';
 import type { Db, TableRef } from '../sql/executor';
-import { KafkaUnavailableError, type GroupIdentifyPublisher } from './publisher';
+import { ScheduledRunner } from '../jobs/loop';
+import type { GroupIdentifyPublisher } from '../jobs/publisher';
 import { getDynamic, listAllDynamic, propertyRow, type DynamicProperty } from './store';
 import { isDue, windowAt } from './window';
 
@@ -16,6 +17,10 @@ const runs = new Counter({
   name: 'groupscope_query_dynamic_property_runs_total',
   help: 'Dynamic group property runs by trigger and outcome',
   labelNames: ['trigger', 'outcome'] as const,
+});
+const identifies = new Counter({
+  name: 'groupscope_query_dynamic_property_identifies_total',
+  help: 'Group identifies published for dynamic group properties',
 });
 const runSeconds = new Histogram({
   name: 'groupscope_query_dynamic_property_run_seconds',
@@ -92,29 +97,21 @@ export function identifyRecords(p: DynamicProperty, values: Map<string, number>,
   }));
 }
 
-export class DynamicRunner {
-  private lock: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+export class DynamicRunner extends ScheduledRunner {
   private readonly log: Logger;
   private readonly now: () => number;
 
   constructor(private readonly deps: DynamicRunnerDeps) {
-    this.log = deps.logger.child({ module: 'dynamic_properties' });
+    const log = deps.logger.child({ module: 'dynamic_properties' });
+    super(log, 'dynamic_property_tick_failed');
+    this.log = log;
     this.now = deps.now ?? Date.now;
-  }
-
-  /** Runs `fn` after every run queued before it. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.lock.then(fn);
-    this.lock = result.catch(() => undefined);
-    return result;
   }
 
   /** Computes and publishes one property now (on demand or scheduled), then records the run. */
   run(projectId: number, id: string, trigger: 'api' | 'schedule' = 'api'): Promise<RunResult | undefined> {
-    return this.exclusive(async () => {
-      // re-read inside the lock: it may have been deleted or run meanwhile
+    return this.queued(async () => {
+      // re-read inside the queue: it may have been deleted or run meanwhile
       const p = await getDynamic(this.deps.db, projectId, id);
       if (!p) return undefined;
       const end = runSeconds.startTimer();
@@ -123,6 +120,7 @@ export class DynamicRunner {
         const window = windowAt(p.definition.window, now, this.deps.timeZoneOf(projectId));
         const values = await computeValues(this.deps, p, window);
         await this.deps.publisher.publish(identifyRecords(p, values, now));
+        identifies.inc(values.size);
         await this.deps.db.insert(propertyRow({ ...p, last_run_at: now, last_window_start: window.start, last_window_end: window.end, last_groups: values.size }));
         runs.inc({ trigger, outcome: 'ok' });
         this.log.info({ project_id: projectId, property_id: id, trigger, groups: values.size, duration_ms: Math.round(end() * 1000) }, 'dynamic_property_ran');
@@ -139,38 +137,18 @@ export class DynamicRunner {
   async tick(): Promise<void> {
     const all = await listAllDynamic(this.deps.db);
     const now = this.now();
-    for (const p of all) {
-      let tz = 'UTC';
+    const tz = (p: DynamicProperty) => this.deps.timeZoneOf(p.project_id);
+    const due = all.filter((p) => {
       try {
-        tz = this.deps.timeZoneOf(p.project_id);
-        if (!isDue(p.definition.window, p.last_run_at, now, tz)) continue;
-        await this.run(p.project_id, p.id, 'schedule');
+        return isDue(p.definition.window, p.last_run_at, now, tz(p));
       } catch (err) {
-        // the next tick tries again; a Kafka outage fails every property the same way, so stop this round
-        this.log.warn({ err, project_id: p.project_id, property_id: p.id, time_zone: tz }, 'dynamic_property_run_failed');
-        if (err instanceof KafkaUnavailableError) return;
+        this.log.warn({ err, project_id: p.project_id, property_id: p.id }, 'dynamic_property_run_failed');
+        return false;
       }
-    }
-  }
-
-  /** Checks for due properties every `intervalMs` (and once at start). */
-  start(intervalMs: number): void {
-    const loop = () => {
-      this.ticking = this.tick()
-        .catch((err: unknown) => this.log.warn({ err }, 'dynamic_property_tick_failed'))
-        .finally(() => {
-          this.ticking = undefined;
-          if (this.timer) this.timer = setTimeout(loop, intervalMs);
-        });
-    };
-    this.timer = setTimeout(loop, 0);
-  }
-
-  async stop(): Promise<void> {
-    const t = this.timer;
-    this.timer = undefined;
-    if (t) clearTimeout(t);
-    await this.ticking;
-    await this.lock;
+    });
+    // the next tick tries again
+    await this.runEach(due, (p) => this.run(p.project_id, p.id, 'schedule'), (p, err) =>
+      this.log.warn({ err, project_id: p.project_id, property_id: p.id, time_zone: tz(p) }, 'dynamic_property_run_failed'),
+    );
   }
 }

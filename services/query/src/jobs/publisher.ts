@@ -1,5 +1,7 @@
-// Publishes group identifies (source 'dynamic_property') to the groupIdentify topic: the same path as an API group
-// identify, so the enricher applies the $set, stamps later events and emits the change for property history.
+// Publishes group identifies written by the query service's jobs (dynamic group properties, the Salesforce sync) to
+// the groupIdentify topic: the same path as an API group identify, so the enricher applies the operations, stamps
+// later events and emits the change for property history. publish() resolves only once Kafka acknowledged every
+// record (acks from all in-sync replicas), so a job may then record its progress.
 // The producer connects lazily; if Kafka does not answer within the deadline the caller gets KafkaUnavailableError
 // (the HTTP layer turns it into 503) and the next publish starts from a fresh producer.
 import { codecs, groupKey, topicNames, type GroupIdentifyRecord } from '@groupscope/events';
@@ -15,8 +17,9 @@ export interface GroupIdentifyPublisher {
 }
 
 const published = new Counter({
-  name: 'groupscope_query_dynamic_property_identifies_total',
-  help: 'Group identifies published for dynamic group properties',
+  name: 'groupscope_query_group_identifies_published_total',
+  help: 'Group identifies published by the query service, by source (dynamic_property, salesforce)',
+  labelNames: ['source'] as const,
 });
 
 export interface KafkaPublisherOptions {
@@ -31,7 +34,7 @@ export interface KafkaPublisherOptions {
 }
 
 export function kafkaPublisher(opts: KafkaPublisherOptions): GroupIdentifyPublisher {
-  const log = opts.logger.child({ module: 'dynamic_publisher' });
+  const log = opts.logger.child({ module: 'group_identify_publisher' });
   const topic = topicNames(opts.topicPrefix).groupIdentify;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const chunk = opts.chunk ?? 1000;
@@ -78,11 +81,13 @@ export function kafkaPublisher(opts: KafkaPublisherOptions): GroupIdentifyPublis
             headers: codecs.groupIdentify.headers(),
           }));
           await withDeadline(p.send({ topic, messages, acks: -1 }));
-          published.inc(messages.length);
+          const bySource = new Map<string, number>();
+          for (const r of records.slice(i, i + chunk)) bySource.set(r.source, (bySource.get(r.source) ?? 0) + 1);
+          for (const [source, n] of bySource) published.inc({ source }, n);
         }
       } catch (err) {
         discard();
-        log.warn({ err, topic }, 'dynamic_property_publish_failed');
+        log.warn({ err, topic }, 'group_identify_publish_failed');
         if (err instanceof KafkaUnavailableError) throw err;
         throw new KafkaUnavailableError(`Kafka unavailable: ${(err as Error).message}`);
       }
