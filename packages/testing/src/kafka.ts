@@ -39,35 +39,71 @@ export class InputProducer {
   }
 }
 
-/** Reads the enricher's outputs as the writer does: a read-committed consumer of enriched events, changes and dead letters. */
-export class OutputReader {
-  readonly enriched: EnrichedEvent[] = [];
-  readonly changes: GroupChange[] = [];
-  readonly deadLetters: KafkaMessage[] = [];
+/** A consumed record with where it came from. */
+export interface ReadMessage extends KafkaMessage {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * Reads topics from their beginning in a consumer group of its own (outside any service's progress) and keeps
+ * every record in `messages` (or hands each to `onMessage` instead), in the order each partition delivered them.
+ * Read committed unless told otherwise.
+ */
+export class TopicReader {
+  readonly messages: ReadMessage[] = [];
   private running?: RunningConsumer;
   constructor(
     private readonly kafka: Kafka,
-    private readonly topics: Topics,
+    private readonly topics: string[],
+    private readonly opts: { readCommitted?: boolean; onMessage?(m: ReadMessage): void } = {},
   ) {}
   async start(): Promise<void> {
     this.running = await runBatchConsumer({
       kafka: this.kafka,
       groupId: uniqueName('reader'),
-      topics: [this.topics.enriched, this.topics.groupChanges, this.topics.dlq],
+      topics: this.topics,
       logger: silentLogger,
-      readCommitted: true,
+      readCommitted: this.opts.readCommitted ?? true,
       maxWaitTimeInMs: 100,
       handle: async (batch) => {
         for (const m of batch.messages) {
-          if (batch.topic === this.topics.enriched) this.enriched.push(codecs.enriched.decode(m.value!, m.headers));
-          else if (batch.topic === this.topics.groupChanges) this.changes.push(codecs.groupChange.decode(m.value!, m.headers));
-          else this.deadLetters.push(m);
+          const read = { ...m, topic: batch.topic, partition: batch.partition };
+          if (this.opts.onMessage) this.opts.onMessage(read);
+          else this.messages.push(read);
         }
       },
     });
   }
   stop(): Promise<void> {
     return this.running?.stop() ?? Promise.resolve();
+  }
+  /** The records read from one topic. */
+  of(topic: string): ReadMessage[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+}
+
+/** Reads the enricher's outputs as the writer does: read committed, enriched events and changes decoded, dead letters as they are. */
+export class OutputReader {
+  readonly enriched: EnrichedEvent[] = [];
+  readonly changes: GroupChange[] = [];
+  readonly deadLetters: KafkaMessage[] = [];
+  private readonly reader: TopicReader;
+  constructor(kafka: Kafka, topics: Topics) {
+    this.reader = new TopicReader(kafka, [topics.enriched, topics.groupChanges, topics.dlq], {
+      onMessage: (m) => {
+        if (m.topic === topics.enriched) this.enriched.push(codecs.enriched.decode(m.value!, m.headers));
+        else if (m.topic === topics.groupChanges) this.changes.push(codecs.groupChange.decode(m.value!, m.headers));
+        else this.deadLetters.push(m);
+      },
+    });
+  }
+  start(): Promise<void> {
+    return this.reader.start();
+  }
+  stop(): Promise<void> {
+    return this.reader.stop();
   }
   byType(eventType: string): EnrichedEvent[] {
     return this.enriched.filter((e) => e.event_type === eventType);
