@@ -3,7 +3,7 @@
 // own row mapping (@groupscope/schema) and INSERT statements, so fixtures cannot drift from what the writer stores.
 import { randomUUID } from 'node:crypto';
 import { insertEventLines, insertLines, type ClickHouse } from '@groupscope/clickhouse';
-import type { EnrichedEvent, GroupChange } from '@groupscope/events';
+import { newIngestRecord, type EnrichedEvent, type GroupChange } from '@groupscope/events';
 import { changeRows, COLUMNS, eventRows, groupLine, type Outcome } from '@groupscope/schema';
 
 export const DAY = 86_400_000;
@@ -47,7 +47,7 @@ export function testEnrichedEvent(e: TestEvent): EnrichedEvent {
   const uuid = e.uuid ?? randomUUID();
   const time = ms(e.time);
   const groups = e.groups ?? {};
-  return {
+  const { kind: _kind, ...ingested } = newIngestRecord({
     project_id: e.project,
     uuid,
     receive_time: time + 1000,
@@ -56,22 +56,15 @@ export function testEnrichedEvent(e: TestEvent): EnrichedEvent {
     user_id: e.user ?? null,
     device_id: e.device ?? null,
     insert_id: e.insertId ?? uuid,
-    session_id: null,
-    event_id: null,
     event_properties: JSON.stringify(e.props ?? {}),
     user_properties: JSON.stringify(e.userProps ?? {}),
     groups: Object.fromEntries(Object.entries(groups).map(([type, values]) => [type, Object.keys(values)])),
-    group_properties: Object.entries(groups).flatMap(([group_type, values]) =>
-      Object.entries(values).map(([group_value, props]) => ({ group_type, group_value, properties: JSON.stringify(props) })),
-    ),
-    context: {},
     revenue: e.revenue ?? null,
-    price: null,
-    quantity: null,
-    location_lat: null,
-    location_lng: null,
-    extra: '{}',
-  };
+  });
+  const snapshots = Object.entries(groups).flatMap(([group_type, values]) =>
+    Object.entries(values).map(([group_value, props]) => ({ group_type, group_value, properties: JSON.stringify(props) })),
+  );
+  return { ...ingested, group_properties: snapshots };
 }
 
 /** The group change the enricher would publish for `c`. */

@@ -1,14 +1,16 @@
 // Where generated records go: the gateway's HTTP API (/batch, as an SDK would send them), Kafka directly
 // (IngestRecord / GroupIdentifyRecord, as the gateway would write them; for volumes HTTP is too slow for), or
 // ClickHouse directly (rows as the writer would insert them; for benchmarks).
-import { randomUUID } from 'node:crypto';
 import { insertEventLines, insertLines, type ClickHouse } from '@groupscope/clickhouse';
-import { newIngestRecord, recordMessage, topicNames, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { recordMessage, topicNames } from '@groupscope/events';
 import { createKafka, createProducer, type Message } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { COLUMNS } from '@groupscope/schema';
 import type { GenRecord } from './model';
+import { groupIdentifyRecord, ingestRecord } from './records';
 import { emptyBatch, Stamper, type Batch } from './stamp';
+
+export { groupIdentifyRecord, ingestRecord } from './records';
 
 export interface Counts {
   events: number;
@@ -90,40 +92,6 @@ export interface KafkaOptions {
   projectId: number;
   logger: Logger;
   batchSize?: number;
-}
-
-export function ingestRecord(r: Exclude<GenRecord, { kind: 'group' }>, projectId: number, now: number): IngestRecord {
-  const identify = r.kind === 'identify';
-  return newIngestRecord({
-    kind: identify ? 'identify' : 'event',
-    project_id: projectId,
-    uuid: randomUUID(),
-    receive_time: now,
-    event_time: r.time,
-    event_type: identify ? '$identify' : r.eventType,
-    user_id: r.userId,
-    insert_id: identify ? null : r.insertId,
-    event_properties: identify ? '{}' : JSON.stringify(r.eventProperties),
-    user_properties: identify ? JSON.stringify({ $set: r.userProperties }) : '{}',
-    groups: identify ? r.groups : (r.groups ?? {}),
-    context: { platform: 'Web' },
-  });
-}
-
-export function groupIdentifyRecord(r: Extract<GenRecord, { kind: 'group' }>, projectId: number, now: number): GroupIdentifyRecord {
-  return {
-    project_id: projectId,
-    uuid: randomUUID(),
-    receive_time: now,
-    event_time: r.time,
-    group_type: r.groupType,
-    group_value: r.groupValue,
-    group_properties: JSON.stringify({ $set: r.properties }),
-    source: 'api',
-    user_id: null,
-    device_id: null,
-    insert_id: null,
-  };
 }
 
 /** Produces records straight to the ingest and group-identify topics, keyed as the gateway keys them. */

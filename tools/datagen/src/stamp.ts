@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
 import { changeRows, eventRows, groupLine, type Outcome } from '@groupscope/schema';
 import type { GenRecord, Props } from './model';
+import { ingestRecord } from './records';
 
 interface GroupState {
   props: Props;
@@ -61,8 +62,6 @@ export interface Batch {
 
 export const emptyBatch = (): Batch => ({ events: new Lines(), groups: new Lines(), history: new Lines() });
 
-const CONTEXT = { platform: 'Web' };
-
 function valid<T>(out: Outcome<T>): T {
   if (out.kind !== 'ok') throw new Error(`generated a record the writer would refuse: ${out.error}`);
   return out.value;
@@ -93,6 +92,8 @@ export class Stamper {
     if (rec.kind === 'group') {
       const key = `${rec.groupType}\u0000${rec.groupValue}`;
       const g = this.groupState.get(key) ?? { props: {}, json: '{}', first: rec.time };
+      // the earliest time the group was seen, as the writer computes it (a change may carry an earlier time)
+      g.first = Math.min(g.first, rec.time);
       g.props = { ...g.props, ...rec.properties };
       g.json = JSON.stringify(g.props);
       this.groupState.set(key, g);
@@ -122,29 +123,9 @@ export class Stamper {
         if (g) groupProperties.push({ group_type: type, group_value: value, properties: g.json });
       }
     }
-    const event: EnrichedEvent = {
-      project_id: this.projectId,
-      uuid: randomUUID(),
-      receive_time: rec.time,
-      event_time: rec.time,
-      event_type: rec.eventType,
-      user_id: rec.userId,
-      device_id: null,
-      insert_id: rec.insertId,
-      session_id: null,
-      event_id: null,
-      event_properties: JSON.stringify(rec.eventProperties),
-      user_properties: user?.json ?? '{}',
-      groups,
-      group_properties: groupProperties,
-      context: CONTEXT,
-      revenue: null,
-      price: null,
-      quantity: null,
-      location_lat: null,
-      location_lng: null,
-      extra: '{}',
-    };
+    // the record the gateway would publish, received as it happened, with what the enricher adds
+    const { kind: _kind, ...ingested } = ingestRecord(rec, this.projectId, rec.time);
+    const event: EnrichedEvent = { ...ingested, user_properties: user?.json ?? '{}', groups, group_properties: groupProperties };
     out.events.push(valid(eventRows(event, 0, offset)).line);
   }
 }
