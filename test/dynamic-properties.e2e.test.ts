@@ -30,11 +30,12 @@ afterAll(async () => {
 });
 
 let sent = 0;
+const member = (name: string) => `${name}@acme.test`;
 /** Events of acme's members, through the gateway's HTTP API. */
 async function send(events: { user: string; at: number; type?: string }[]): Promise<void> {
   const body = {
     api_key: project.api_key,
-    events: events.map((e) => ({ user_id: e.user, event_type: e.type ?? 'Login', time: e.at, insert_id: `dyn-${++sent}`, groups: { company: 'acme' } })),
+    events: events.map((e) => ({ user_id: member(e.user), event_type: e.type ?? 'Login', time: e.at, insert_id: `dyn-${++sent}`, groups: { company: 'acme' } })),
   };
   const res = await fetch(`${stack.gatewayUrl}/2/httpapi`, { method: 'POST', body: JSON.stringify(body) });
   expect(await res.json()).toMatchObject({ code: 200, events_ingested: events.length });
@@ -106,7 +107,7 @@ it('is stamped on events sent after it was written, and kept in property history
       (
         await rows<{ v: string; all: string }>(
           sql`SELECT group_properties[${param(NAME, 'String')}] AS v, all_group_properties AS all FROM ${tableRef(ch, 'event_groups')}
-              WHERE ${inProject()} AND user_id = 'dave'`,
+              WHERE ${inProject()} AND user_id = ${param(member('dave'), 'String')}`,
         )
       )[0],
     { timeoutMs: 60_000, message: "dave's event in event_groups" },
@@ -115,7 +116,8 @@ it('is stamped on events sent after it was written, and kept in property history
   expect(JSON.parse(stamped.all)).toEqual({ company: { acme: { [NAME]: 2 } } });
   // events before it do not (history is never rewritten)
   const before = await rows<{ v: string }>(
-    sql`SELECT group_properties[${param(NAME, 'String')}] AS v FROM ${tableRef(ch, 'event_groups')} WHERE ${inProject()} AND user_id = 'alice'`,
+    sql`SELECT group_properties[${param(NAME, 'String')}] AS v FROM ${tableRef(ch, 'event_groups')}
+        WHERE ${inProject()} AND user_id = ${param(member('alice'), 'String')}`,
   );
   expect(before.map((r) => r.v)).toEqual(['', '']);
 });

@@ -46,17 +46,15 @@ export interface ReadMessage extends KafkaMessage {
 }
 
 /**
- * Reads topics from their beginning in a consumer group of its own (outside any service's progress) and keeps
- * every record in `messages` (or hands each to `onMessage` instead), in the order each partition delivered them.
- * Read committed unless told otherwise.
+ * Reads topics from their beginning in a consumer group of its own (outside any service's progress) and hands
+ * every record to `onMessage`, in the order each partition delivered them; read committed, as the services read.
  */
 export class TopicReader {
-  readonly messages: ReadMessage[] = [];
   private running?: RunningConsumer;
   constructor(
     private readonly kafka: Kafka,
     private readonly topics: string[],
-    private readonly opts: { readCommitted?: boolean; onMessage?(m: ReadMessage): void } = {},
+    private readonly opts: { onMessage(m: ReadMessage): void },
   ) {}
   async start(): Promise<void> {
     this.running = await runBatchConsumer({
@@ -64,23 +62,15 @@ export class TopicReader {
       groupId: uniqueName('reader'),
       topics: this.topics,
       logger: silentLogger,
-      readCommitted: this.opts.readCommitted ?? true,
+      readCommitted: true,
       maxWaitTimeInMs: 100,
       handle: async (batch) => {
-        for (const m of batch.messages) {
-          const read = { ...m, topic: batch.topic, partition: batch.partition };
-          if (this.opts.onMessage) this.opts.onMessage(read);
-          else this.messages.push(read);
-        }
+        for (const m of batch.messages) this.opts.onMessage({ ...m, topic: batch.topic, partition: batch.partition });
       },
     });
   }
   stop(): Promise<void> {
     return this.running?.stop() ?? Promise.resolve();
-  }
-  /** The records read from one topic. */
-  of(topic: string): ReadMessage[] {
-    return this.messages.filter((m) => m.topic === topic);
   }
 }
 

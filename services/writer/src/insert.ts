@@ -1,6 +1,7 @@
 // Fourth stage: the planned INSERTs, against ClickHouse. Event lines feed both `events` and `event_groups`
-// (insertEventLines of @groupscope/clickhouse); group changes go to `groups` (with the earliest first_identified of the group) and
-// `group_property_history`. After each acknowledged INSERT the table's watermarks rise and `inserted` is told.
+// (insertEventLines of @groupscope/clickhouse); group changes go to `groups` (with the earliest first_identified of
+// the group) and `group_property_history`. After each acknowledged INSERT the table's watermarks rise and
+// `inserted` is told.
 import { insertEventLines, insertLines, param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
 import { COLUMNS, groupLine, type GroupKey, type TableName } from '@groupscope/schema';
 import type { PartitionBuffer } from './buffer';
