@@ -1,10 +1,7 @@
 // Raw baselines the other benchmarks compare against: kafkajs producing, and @clickhouse/client inserting.
-// The insert is measured three ways on the same rows, to keep the findings of the insert-speed investigation
-// visible: the row shape it started with (JSONEachRow objects, float-second times), the same with the per-call
-// SET prefix chDB used to add to every statement (before packages/clickhouse pinned settings once per session;
-// embedded engine only), and the shape the writer uses (JSONCompactEachRow arrays, integer-millisecond times).
+// The insert is measured two ways on the same rows: JSONEachRow objects with float-second times, and the shape
+// the writer uses (JSONCompactEachRow arrays, integer-millisecond times), the cheaper one for the server to parse.
 import { randomBytes } from 'node:crypto';
-import { PINNED_SETTINGS } from '@groupscope/clickhouse';
 import type { Bench } from './harness';
 import { round } from './harness';
 import { SAMPLE_EVENT_COLUMNS, rawInsertRate, rawProducerRate, sampleEventArray, sampleEventRow, type RawMessage } from './baselines';
@@ -18,8 +15,7 @@ const bench: Bench = {
     const rowsN = ctx.quick ? 50_000 : 300_000;
     const ch = await ctx.clickhouse({ migrate: true });
     const objects = Array.from({ length: rowsN }, (_, i) => sampleEventRow(i, true));
-    const asBefore = await rawInsertRate(ch, 'events', objects, 50_000);
-    const withSetPrefix = ch.kind === 'embedded' ? await rawInsertRate(ch, 'events', objects, 50_000, { settings: PINNED_SETTINGS }) : NaN;
+    const asObjects = await rawInsertRate(ch, 'events', objects, 50_000);
     objects.length = 0;
     const arrays = Array.from({ length: rowsN }, (_, i) => sampleEventArray(i));
     const compact = await rawInsertRate(ch, 'events', arrays, 50_000, { columns: SAMPLE_EVENT_COLUMNS });
@@ -28,11 +24,7 @@ const bench: Bench = {
       {
         name: '@clickhouse/client insert into events, 50k-row batches (JSONCompactEachRow, ms times)',
         figure: { value: round(compact, 0), unit: 'rows/s' },
-        extra: {
-          engine: ch.kind,
-          json_each_row_float_seconds: round(asBefore, 0),
-          ...(Number.isNaN(withSetPrefix) ? {} : { json_each_row_with_per_call_set_prefix: round(withSetPrefix, 0) }),
-        },
+        extra: { json_each_row_float_seconds: round(asObjects, 0) },
       },
     ];
   },

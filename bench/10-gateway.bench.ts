@@ -11,7 +11,7 @@ import { recordMessage, topicNames, topicSpecs, type IngestRecord } from '@group
 import { createKafka, withAdmin } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { Bench, BenchContext, BenchResult } from './harness';
-import { percentile, rate, round } from './harness';
+import { percentile, rate, round, stopChild, waitReady } from './harness';
 import { rawProducerRate, type RawMessage } from './baselines';
 
 const root = join(__dirname, '..');
@@ -90,29 +90,6 @@ async function load(url: string, bodies: Buffer[], eventsPerBody: number, reques
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return { events: requests * eventsPerBody, ms, latencies, failures };
-}
-
-async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready in ${timeoutMs} ms`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-  });
 }
 
 async function startGatewayProcess(ctx: BenchContext, port: number, projectsFile: string, microbatch: boolean, prefix: string): Promise<ChildProcess> {

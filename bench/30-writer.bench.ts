@@ -4,7 +4,7 @@
 // writer's clock starts once it has joined its group and stops when every row is visible to a query. The machine
 // is shared, so the two take turns over two rounds (fresh topics and databases) and the best of each is kept.
 // Then end-to-end latency at a steady load: gateway 200 -> the event visible to a query, with the gateway and the
-// enricher in their own processes (as `npm start` runs them) and the writer in this one (it owns the chDB folder).
+// enricher in their own processes (as `npm start` runs them) and the writer in this one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { ProjectRegistry } from '@groupscope/projects';
 import { COLUMNS, eventRowObjects } from '@groupscope/schema';
 import { loadWriterConfig, startWriter } from '@groupscope/writer';
 import type { Bench, BenchContext, BenchResult } from './harness';
-import { percentile, rate, round } from './harness';
+import { percentile, rate, round, stopChild, waitReady } from './harness';
 import { rawInsertRate } from './baselines';
 
 const root = join(__dirname, '..');
@@ -152,28 +152,6 @@ function spawnService(ctx: BenchContext, service: string, env: Record<string, st
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-  });
-}
-
-async function waitOk(url: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} not ready`);
-    await sleep(200);
-  }
-}
-
 async function latency(ctx: BenchContext): Promise<BenchResult> {
   const seconds = ctx.quick ? 10 : 30;
   const perSecond = 500;
@@ -196,8 +174,8 @@ async function latency(ctx: BenchContext): Promise<BenchResult> {
   try {
     children.push(spawnService(ctx, 'gateway', { TOPIC_PREFIX: prefix, PROJECTS_FILE: registry.file, GATEWAY_PORT: String(port), NODE_ENV: 'production' }));
     children.push(spawnService(ctx, 'enricher', { TOPIC_PREFIX: prefix, ENRICHER_PORT: String(port + 1) }));
-    await waitOk(`http://127.0.0.1:${port}/ready`);
-    await waitOk(`http://127.0.0.1:${port + 1}/ready`);
+    await waitReady(`http://127.0.0.1:${port}/ready`, children[0]);
+    await waitReady(`http://127.0.0.1:${port + 1}/ready`, children[1]);
 
     const acked = new Map<string, number>(); // insert_id -> time of the gateway's 200
     const seen: number[] = [];

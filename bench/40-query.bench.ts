@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProjectRegistry } from '@groupscope/projects';
-import { param, queryRows, sql, type ClickHouse } from '@groupscope/clickhouse';
+import { join as joinSql, param, queryRows, sql, tableRef, trusted, type ClickHouse, type Sql, type SqlValue } from '@groupscope/clickhouse';
 import { dataSet, toClickHouse } from '@groupscope/datagen';
 import { loadQueryConfig, startQuery } from '@groupscope/query';
 import type { Bench, BenchResult } from './harness';
@@ -73,70 +73,82 @@ const bench: Bench = {
       if (!res.ok) throw new Error(`${path} answered ${res.status}: ${body.slice(0, 300)}`);
       return body;
     };
-    const raw = async (query: string) => {
-      const rs = await ch.client.query({ query: query.replaceAll('{db}', `\`${ch.database}\``), format: 'JSONEachRow' });
-      return rs.json();
-    };
+    // the hand-written baseline: the same questions in plain SQL, values bound as the service binds them
+    const raw = (q: Sql) => queryRows(ch, q);
     const e = (type: string) => JSON.stringify({ event_type: type });
     const range = { start: START_DAY, end: END_DAY };
-    const from = `toDateTime64('2025-10-02 00:00:00', 3, 'UTC')`;
-    const to = `toDateTime64('2025-11-01 00:00:00', 3, 'UTC')`;
     const steps = ['Dashboard Viewed', 'Report Created', 'Report Exported'];
     const W = 7 * DAY;
-    const where = (extra = '') => `project_id = 1 AND event_time >= ${from} AND event_time < ${to}${extra}`;
-    const funnelSql = (table: string, unit: string, extra = '') => `
+    const eventsTable = tableRef(ch, 'events');
+    const eventGroups = tableRef(ch, 'event_groups');
+    const is = (column: string, value: string) => sql`${trusted(column)} = ${param(value, 'String')}`;
+    const company = is('group_type', 'company');
+    /** FROM `table`, project 1's rows in the data set's 30 days, and `extra` conditions */
+    const from = (table: SqlValue, ...extra: Sql[]) => {
+      const inRange = [
+        sql`project_id = ${param(1, 'UInt32')}`,
+        sql`event_time >= ${param('2025-10-02 00:00:00', "DateTime64(3, 'UTC')")}`,
+        sql`event_time < ${param('2025-11-01 00:00:00', "DateTime64(3, 'UTC')")}`,
+      ];
+      return sql`FROM ${table} WHERE ${joinSql([...inRange, ...extra], ' AND ')}`;
+    };
+    const daily = (unique: string, table: SqlValue, ...extra: Sql[]) =>
+      sql`SELECT toString(toDate(event_time, 'UTC')) AS d, uniqExact(${trusted(unique)}) AS n ${from(table, ...extra)} GROUP BY d`;
+    const funnelSql = (table: SqlValue, unit: string, ...extra: Sql[]) => sql`
       SELECT level, count() FROM (
-        SELECT ${unit}, windowFunnel(${W / 1000})(toDateTime(event_time), event_type = '${steps[0]}', event_type = '${steps[1]}', event_type = '${steps[2]}') AS level
-        FROM {db}.${table} WHERE ${where(extra)} AND event_type IN ('${steps.join("','")}') GROUP BY ${unit}) GROUP BY level`;
-    const retentionSql = (table: string, unit: string, extra = '') => `
+        SELECT ${trusted(unit)}, windowFunnel(${trusted(String(W / 1000))})(toDateTime(event_time), ${is('event_type', steps[0]!)}, ${is('event_type', steps[1]!)}, ${is('event_type', steps[2]!)}) AS level
+        ${from(table, ...extra, sql`event_type IN ${param(steps, 'Array(String)')}`)} GROUP BY ${trusted(unit)}) GROUP BY level`;
+    const retentionSql = (table: SqlValue, unit: string, ...extra: Sql[]) => sql`
       SELECT c, n, count() FROM (
-        SELECT ${unit}, minIf(d, event_type = 'Report Created') AS c, arrayFilter(x -> x >= 1, arrayMap(r -> dateDiff('day', c, r), groupUniqArray(d))) AS ns
-        FROM (SELECT ${unit}, event_type, toDate(event_time, 'UTC') AS d FROM {db}.${table} WHERE ${where(extra)})
-        GROUP BY ${unit} HAVING countIf(event_type = 'Report Created') > 0)
+        SELECT ${trusted(unit)}, minIf(d, ${is('event_type', 'Report Created')}) AS c, arrayFilter(x -> x >= 1, arrayMap(r -> dateDiff('day', c, r), groupUniqArray(d))) AS ns
+        FROM (SELECT ${trusted(unit)}, event_type, toDate(event_time, 'UTC') AS d ${from(table, ...extra)})
+        GROUP BY ${trusted(unit)} HAVING countIf(${is('event_type', 'Report Created')}) > 0)
       ARRAY JOIN arrayPushFront(ns, 0) AS n GROUP BY c, n`;
 
     const cases: { name: string; goal?: string; api: () => Promise<unknown>; sql: () => Promise<unknown> }[] = [
       {
         name: 'segmentation, uniques of one event by user, daily, 30 days',
         api: () => api('/api/2/events/segmentation', { ...range, e: e('Page Viewed') }),
-        sql: () => raw(`SELECT toString(toDate(event_time, 'UTC')) AS d, uniqExact(user_key) FROM {db}.events WHERE ${where(" AND event_type = 'Page Viewed'")} GROUP BY d`),
+        sql: () => raw(daily('user_key', eventsTable, is('event_type', 'Page Viewed'))),
       },
       {
         name: 'segmentation, uniques of one event by account, daily, 30 days',
         goal: '< 1000 ms',
         api: () => api('/api/2/events/segmentation', { ...range, e: e('Page Viewed'), countGroup: 'company' }),
-        sql: () => raw(`SELECT toString(toDate(event_time, 'UTC')) AS d, uniqExact(group_value) FROM {db}.event_groups WHERE ${where(" AND group_type = 'company' AND event_type = 'Page Viewed'")} GROUP BY d`),
+        sql: () => raw(daily('group_value', eventGroups, company, is('event_type', 'Page Viewed'))),
       },
       {
         name: 'segmentation, active accounts (any event), daily, 30 days',
         api: () => api('/api/2/events/segmentation', { ...range, e: e('_active'), countGroup: 'company' }),
-        sql: () => raw(`SELECT toString(toDate(event_time, 'UTC')) AS d, uniqExact(group_value) FROM {db}.event_groups WHERE ${where(" AND group_type = 'company'")} GROUP BY d`),
+        sql: () => raw(daily('group_value', eventGroups, company)),
       },
       {
         name: 'segmentation, active users by account plan (stamped), daily, 30 days',
         api: () => api('/api/2/events/segmentation', { ...range, e: e('_active'), g: 'group:company:plan' }),
-        sql: () => raw(`SELECT toString(toDate(event_time, 'UTC')) AS d, JSONExtractString(group_properties, 'company', g, 'plan') AS plan, uniqExact(user_key) FROM {db}.events ARRAY JOIN groups['company'] AS g WHERE ${where()} GROUP BY d, plan`),
+        sql: () =>
+          raw(sql`SELECT toString(toDate(event_time, 'UTC')) AS d, JSONExtractString(group_properties, 'company', g, 'plan') AS plan, uniqExact(user_key) AS n
+                  ${from(sql`${eventsTable} ARRAY JOIN groups['company'] AS g`)} GROUP BY d, plan`),
       },
       {
         name: '3-step funnel by user, 7-day window, 30 days',
         api: () => api('/api/2/funnels', { ...range, e: steps.map(e), cs: String(W / 1000) }),
-        sql: () => raw(funnelSql('events', 'user_key')),
+        sql: () => raw(funnelSql(eventsTable, 'user_key')),
       },
       {
         name: '3-step funnel by account (members together), 7-day window, 30 days',
         goal: '< 2000 ms',
         api: () => api('/api/2/funnels', { ...range, e: steps.map(e), cs: String(W / 1000), countGroup: 'company' }),
-        sql: () => raw(funnelSql('event_groups', 'group_value', " AND group_type = 'company'")),
+        sql: () => raw(funnelSql(eventGroups, 'group_value', company)),
       },
       {
         name: 'retention by user, daily n-day, 30 days',
         api: () => api('/api/2/retention', { ...range, se: e('Report Created'), re: '_active' }),
-        sql: () => raw(retentionSql('events', 'user_key')),
+        sql: () => raw(retentionSql(eventsTable, 'user_key')),
       },
       {
         name: 'retention by account, daily n-day, 30 days',
         api: () => api('/api/2/retention', { ...range, se: e('Report Created'), re: '_active', countGroup: 'company' }),
-        sql: () => raw(retentionSql('event_groups', 'group_value', " AND group_type = 'company'")),
+        sql: () => raw(retentionSql(eventGroups, 'group_value', company)),
       },
     ];
 
@@ -152,7 +164,6 @@ const bench: Bench = {
           group_types: 3,
           days: ds.days,
           load_s: round(loadMs / 1000, 1),
-          engine: ch.kind,
         },
       },
     ];

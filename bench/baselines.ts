@@ -40,7 +40,7 @@ export async function rawInsertRate(
   table: string,
   rows: object[] | unknown[][],
   batchSize = 50_000,
-  opts: { columns?: readonly string[]; settings?: Record<string, unknown> } = {},
+  opts: { columns?: readonly string[] } = {},
 ): Promise<number> {
   const insert = (values: unknown[]) =>
     ch.client.insert({
@@ -48,7 +48,6 @@ export async function rawInsertRate(
       values: values as never,
       format: opts.columns ? 'JSONCompactEachRow' : 'JSONEachRow',
       columns: opts.columns ? ([...opts.columns] as [string, ...string[]]) : undefined,
-      clickhouse_settings: opts.settings as never,
     });
   await insert(rows.slice(0, 10));
   const t0 = performance.now();
@@ -64,7 +63,7 @@ export const SAMPLE_EVENT_COLUMNS = [
 
 /**
  * A narrow event row shaped like groupscope's `events` table. Times are integer milliseconds (DateTime64(3)
- * reads an integer as ticks); `secondsAsFloat` gives the float seconds the first version of this baseline sent.
+ * reads an integer as ticks), or float seconds with `secondsAsFloat` (slower for the server to parse).
  */
 export function sampleEventRow(i: number, secondsAsFloat = false): Record<string, unknown> {
   const t = 1_762_000_000_000 + i * 1000;

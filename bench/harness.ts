@@ -1,4 +1,5 @@
 // What every benchmark module (bench/*.bench.ts) exports, and helpers they share.
+import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '@groupscope/logger';
 import type { ClickHouse } from '@groupscope/clickhouse';
 
@@ -25,7 +26,7 @@ export interface BenchContext {
   logger: Logger;
   /** a folder for this run's scratch files */
   tmpDir: string;
-  /** a ClickHouse handle on a fresh database (embedded chDB, or CLICKHOUSE_URL); migrated when asked */
+  /** a ClickHouse handle on a fresh database of the bench's server; migrated when asked */
   clickhouse(opts?: { migrate?: boolean }): Promise<ClickHouse>;
   /** quick mode (BENCH_QUICK=1): smaller volumes, for checking that benchmarks run */
   quick: boolean;
@@ -49,4 +50,29 @@ export function percentile(sorted: number[], p: number): number {
 export function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** Polls `url` until it answers 2xx; fails early when `child` (the process serving it) exits. */
+export async function waitReady(url: string, child?: ChildProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`the process serving ${url} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready in ${timeoutMs} ms`);
+}
+
+/** Stops a child process with SIGTERM (SIGKILL after 20 s) and waits for it to exit. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+  });
 }

@@ -1,21 +1,50 @@
 // npm run bench [-- NAME ...]: runs every bench/*.bench.ts (or those whose name contains a given word), prints a
-// table and writes bench/results.json. Kafka: KAFKA_BROKERS, else a local broker started (and stopped) here.
+// table and writes bench/results.json. Kafka: KAFKA_BROKERS, else a local broker started (and stopped) here on
+// BENCH_KAFKA_PORT (29092, the controller on the next port). ClickHouse: CLICKHOUSE_URL (with CLICKHOUSE_USER and
+// CLICKHOUSE_PASSWORD), else a local server started (and stopped) here on BENCH_CLICKHOUSE_PORT (29123). The local
+// ones keep their data under <GROUPSCOPE_DATA_DIR>/bench/, fresh each run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHouse } from '@groupscope/clickhouse';
+import { localClickHouse, type ServerLogin } from '@groupscope/config';
 import { createLogger } from '@groupscope/logger';
 import type { Bench, BenchContext, BenchResult } from './harness';
 
 const root = join(__dirname, '..');
+const benchData = join(resolve(root, process.env.GROUPSCOPE_DATA_DIR ?? '.data'), 'bench');
+
+/** Runs one of deploy/'s scripts with `env`; a local server it starts is stopped by the returned function. */
+function localServer(script: string, env: Record<string, string>): () => void {
+  const all = { ...process.env, ...env };
+  execFileSync('bash', [join(root, script), 'start'], { env: all, stdio: 'inherit' });
+  return () => void spawnSync('bash', [join(root, script), 'stop'], { env: all, stdio: 'inherit' });
+}
 
 function startKafka(): { brokers: string[]; stop(): void } {
   if (process.env.KAFKA_BROKERS) return { brokers: process.env.KAFKA_BROKERS.split(','), stop: () => undefined };
-  const env = { ...process.env, KAFKA_PORT: '29092', KAFKA_CONTROLLER_PORT: '29093', KAFKA_DATA_DIR: join(root, '.data', 'kafka-bench') };
-  rmSync(env.KAFKA_DATA_DIR, { recursive: true, force: true });
-  execFileSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'start'], { env, stdio: 'inherit' });
-  return { brokers: ['127.0.0.1:29092'], stop: () => void spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'stop'], { env, stdio: 'inherit' }) };
+  const port = Number(process.env.BENCH_KAFKA_PORT ?? 29092);
+  const dataDir = join(benchData, 'kafka');
+  rmSync(dataDir, { recursive: true, force: true });
+  const stop = localServer('deploy/kafka/kafka.sh', { KAFKA_NODES: '1', KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_DATA_DIR: dataDir });
+  return { brokers: [`127.0.0.1:${port}`], stop };
+}
+
+function startClickHouse(): { server: ServerLogin; stop(): void } {
+  const url = process.env.CLICKHOUSE_URL;
+  if (url) return { server: { url, username: process.env.CLICKHOUSE_USER ?? 'default', password: process.env.CLICKHOUSE_PASSWORD ?? '' }, stop: () => undefined };
+  rmSync(join(benchData, 'clickhouse'), { recursive: true, force: true });
+  const stop = localServer('deploy/clickhouse/clickhouse.sh', {
+    CLICKHOUSE_HTTP_PORT: process.env.BENCH_CLICKHOUSE_PORT ?? '29123',
+    CLICKHOUSE_DATA_DIR: join(benchData, 'clickhouse'),
+  });
+  const server = localClickHouse(benchData);
+  if (!server) {
+    stop();
+    throw new Error(`the bench ClickHouse server wrote no credentials under ${benchData}`);
+  }
+  return { server, stop };
 }
 
 async function main() {
@@ -27,6 +56,13 @@ async function main() {
   const logger = createLogger('bench', process.env.LOG_LEVEL ?? 'warn');
   const tmpDir = mkdtempSync(join(tmpdir(), 'groupscope-bench-'));
   const kafka = startKafka();
+  let clickhouse: ReturnType<typeof startClickHouse>;
+  try {
+    clickhouse = startClickHouse();
+  } catch (err) {
+    kafka.stop();
+    throw err;
+  }
   const opened: ClickHouse[] = [];
   let dbCounter = 0;
   const ctx: BenchContext = {
@@ -35,14 +71,7 @@ async function main() {
     tmpDir,
     quick: process.env.BENCH_QUICK === '1',
     async clickhouse(opts) {
-      const ch = createClickHouse({
-        url: process.env.CLICKHOUSE_URL,
-        username: process.env.CLICKHOUSE_USER,
-        password: process.env.CLICKHOUSE_PASSWORD,
-        database: `gs_bench_${Date.now().toString(36)}_${dbCounter++}`,
-        chdbPath: join(tmpDir, 'chdb'),
-        logger,
-      });
+      const ch = createClickHouse({ ...clickhouse.server, database: `gs_bench_${Date.now().toString(36)}_${dbCounter++}` });
       await createDatabase(ch);
       if (opts?.migrate) await migrate(ch, logger);
       opened.push(ch);
@@ -72,6 +101,7 @@ async function main() {
       await dropDatabase(ch).catch(() => undefined);
       await ch.close().catch(() => undefined);
     }
+    clickhouse.stop();
     kafka.stop();
     rmSync(tmpDir, { recursive: true, force: true });
   }

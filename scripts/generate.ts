@@ -8,14 +8,13 @@
 //          --pause-after-groups-ms 1000 (http: lets group changes reach the enricher before the events after them)
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, commonEnv, kafkaEnv, clickhouseEnv } from '@groupscope/config';
+import { loadConfig, commonEnv, kafkaEnv, clickhouseEnv, clickhouseOptions, projectsFile } from '@groupscope/config';
 import { createClickHouse, migrate } from '@groupscope/clickhouse';
 import { createKafka, ensureTopics } from '@groupscope/kafka';
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { dataSet, toClickHouse, toGateway, toKafka, type Counts } from '@groupscope/datagen';
-import { localClickHouse } from '../deploy/local/credentials';
 
 const USAGE = 'usage: npm run generate -- --events N [--target http|kafka|clickhouse] [--days D] [--end YYYYMMDD] [--accounts N] [--users N] [--seed N] [--gateway URL] [--api-key KEY] [--project-id N]';
 
@@ -57,7 +56,7 @@ async function main() {
   const target = opts.get('target') ?? 'http';
 
   const dataDir = resolve(cfg.GROUPSCOPE_DATA_DIR);
-  const registry = new ProjectRegistry(cfg.PROJECTS_FILE ? resolve(cfg.PROJECTS_FILE) : join(dataDir, 'projects.json'));
+  const registry = new ProjectRegistry(projectsFile(cfg));
   const demoFile = join(dataDir, 'demo-project.json');
   const apiKey = opts.get('api-key') ?? (existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { api_key: string }).api_key : undefined);
   const projectId = () => int(opts, 'project-id') ?? (apiKey ? registry.byApiKey(apiKey)?.id : undefined) ?? fail('--project-id (or a known --api-key) is required');
@@ -74,15 +73,7 @@ async function main() {
     await ensureTopics(kafka, topicSpecs(topicNames(cfg.TOPIC_PREFIX)), { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR });
     counts = await toKafka(ds.records(), { brokers: cfg.KAFKA_BROKERS, topicPrefix: cfg.TOPIC_PREFIX, projectId: projectId(), logger });
   } else if (target === 'clickhouse') {
-    const local = cfg.CLICKHOUSE_URL ? undefined : localClickHouse(dataDir);
-    const ch = createClickHouse({
-      url: cfg.CLICKHOUSE_URL ?? local?.url,
-      username: local?.username ?? cfg.CLICKHOUSE_USER,
-      password: local?.password ?? cfg.CLICKHOUSE_PASSWORD,
-      database: cfg.CLICKHOUSE_DATABASE,
-      chdbPath: cfg.CHDB_PATH ?? join(dataDir, 'chdb'),
-      logger,
-    });
+    const ch = createClickHouse(clickhouseOptions(cfg));
     try {
       await migrate(ch, logger);
       counts = await toClickHouse(ch, ds.records(), { projectId: projectId(), onBatch: (c) => console.log(`  ${c.events} events`) });

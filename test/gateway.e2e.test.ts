@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInstance, Identify } from '@amplitude/analytics-node';
-import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { codecs, groupKey, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { createKafka, type Kafka } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
+import { testKafka, uniqueName, waitFor, TopicReader } from '@groupscope/testing';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@groupscope/gateway';
 
 jest.setTimeout(120_000);
@@ -45,17 +45,16 @@ interface Collected {
 
 async function collect(kafka: Kafka, prefix: string): Promise<Collected> {
   const out: Collected = { ingest: [], groups: [], stop: async () => undefined };
-  const consumer = kafka.consumer({ groupId: uniqueName('gw-e2e'), maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [`${prefix}ingest`, `${prefix}group-identify`], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      const key = message.key!.toString();
-      if (topic.endsWith('group-identify')) out.groups.push({ key, rec: codecs.groupIdentify.decode(message.value!, message.headers) });
-      else out.ingest.push({ key, partition, rec: codecs.ingest.decode(message.value!, message.headers) });
+  const topics = topicNames(prefix);
+  const reader = new TopicReader(kafka, [topics.ingest, topics.groupIdentify], {
+    onMessage: (m) => {
+      const key = m.key!.toString();
+      if (m.topic === topics.groupIdentify) out.groups.push({ key, rec: codecs.groupIdentify.decode(m.value!, m.headers) });
+      else out.ingest.push({ key, partition: m.partition, rec: codecs.ingest.decode(m.value!, m.headers) });
     },
   });
-  out.stop = () => consumer.disconnect();
+  await reader.start();
+  out.stop = () => reader.stop();
   return out;
 }
 

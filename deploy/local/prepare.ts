@@ -17,8 +17,7 @@ export async function prepareStorage(t: StorageTarget): Promise<void> {
   const log = createLogger('local', 'warn');
   const kafka = createKafka({ brokers: t.brokers, clientId: 'groupscope-local', logger: log });
   await ensureTopics(kafka, topicSpecs(topicNames(t.topicPrefix)), { partitions: t.partitions, replicationFactor: t.replicationFactor });
-  // a server only: chdbPath is never opened with a URL
-  const ch = createClickHouse({ ...t.clickhouse, chdbPath: '', logger: log });
+  const ch = createClickHouse(t.clickhouse);
   try {
     await migrate(ch, log);
   } finally {

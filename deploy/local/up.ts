@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { clickhouseEnv, commonEnv, kafkaEnv, loadConfig } from '@groupscope/config';
+import { clickhouseEnv, clickhouseOptions, commonEnv, kafkaEnv, loadConfig, localClickHouse, projectsFile as projectsFileOf } from '@groupscope/config';
 import { ProjectRegistry } from '@groupscope/projects';
 import { dataSet, toGateway } from '@groupscope/datagen';
 import { loadLocalConfig, planServices, type ServiceSpec } from './plan';
@@ -18,7 +18,9 @@ const local = loadLocalConfig();
 const dataDir = resolve(root, cfg.GROUPSCOPE_DATA_DIR);
 const runDir = join(dataDir, 'run');
 const logDir = join(dataDir, 'logs');
-const projectsFile = cfg.PROJECTS_FILE ? resolve(cfg.PROJECTS_FILE) : join(dataDir, 'projects.json');
+const projectsFile = projectsFileOf({ ...cfg, GROUPSCOPE_DATA_DIR: dataDir });
+// scripts/start.sh sets CLICKHOUSE_URL to the local server it started, unless the user named a server of their own
+const clickhouse = clickhouseOptions({ ...cfg, GROUPSCOPE_DATA_DIR: dataDir });
 
 function alive(pidFile: string): boolean {
   if (!existsSync(pidFile)) return false;
@@ -66,13 +68,12 @@ async function startSupervisor(services: ServiceSpec[]): Promise<void> {
   for (const [port, name] of ports) if (await inUse(port)) busy.push(`${port} (${name})`);
   if (busy.length > 0) throw new Error(`ports already in use by another process: ${busy.join(', ')}; set GATEWAY_PORT, QUERY_PORT, ENRICHER_PORT, WRITER_PORT, GATEWAY_HTTPS_PORT`);
 
-  if (!cfg.CLICKHOUSE_URL) throw new Error('CLICKHOUSE_URL is not set: scripts/start.sh starts the local ClickHouse server and sets it');
   await prepareStorage({
     brokers: cfg.KAFKA_BROKERS,
     topicPrefix: cfg.TOPIC_PREFIX,
     partitions: cfg.KAFKA_PARTITIONS,
     replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
-    clickhouse: { url: cfg.CLICKHOUSE_URL, username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD, database: cfg.CLICKHOUSE_DATABASE },
+    clickhouse,
   });
   spawnSupervisor({ root, runDir, logDir, services }, { ...process.env, PROJECTS_FILE: projectsFile, GROUPSCOPE_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? 'production' });
 }
@@ -106,6 +107,7 @@ async function main() {
     process.exit(1);
   }
   const url = (port: number) => `http://127.0.0.1:${port}`;
+  const localServer = localClickHouse(dataDir)?.url === clickhouse.url;
   const gateway = url(local.GATEWAY_PORT);
   const query = url(local.QUERY_PORT);
   const https = services[0]!.env.GATEWAY_HTTPS_PORT ? `https://127.0.0.1:${local.GATEWAY_HTTPS_PORT}` : undefined;
@@ -125,7 +127,7 @@ groupscope is running (each service its own process, restarted by a supervisor i
   enrichers                       ${health('enricher')}
   writers                         ${health('writer')}
   Kafka                           ${cfg.KAFKA_BROKERS.join(',')}  (replication factor ${cfg.KAFKA_REPLICATION_FACTOR})
-  ClickHouse                      ${cfg.CLICKHOUSE_URL}  (user ${cfg.CLICKHOUSE_USER}; password in ${join(dataDir, 'clickhouse', 'credentials')})
+  ClickHouse                      ${clickhouse.url}  (user ${clickhouse.username}${localServer ? `; password in ${join(dataDir, 'clickhouse', 'credentials')}` : ''})
 
 data folders (under ${dataDir})
   kafka/  clickhouse/  tls/  logs/ (one log per service, supervisor.log)  run/ (pid files)  projects.json

@@ -1,4 +1,4 @@
-// The embedded engine (or CLICKHOUSE_URL's server): migrations, inserts and bound-parameter queries.
+// The ClickHouse server over HTTP: migrations, inserts and bound-parameter queries.
 import { silentLogger } from '@groupscope/logger';
 import { testClickHouse, type TestClickHouse } from '@groupscope/testing';
 import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';

@@ -34,8 +34,8 @@ export async function exec(ch: ClickHouse, q: Sql, settings?: Settings): Promise
 
 /**
  * Runs a statement whose input rows follow it, already encoded in the format the statement names (an INSERT ...
- * FORMAT, or an INSERT ... SELECT FROM input() ... FORMAT). A server reads them as the request body; chDB after the
- * statement. Nothing re-encodes them on the way.
+ * FORMAT, or an INSERT ... SELECT FROM input() ... FORMAT): the server reads them as the request body. Nothing
+ * re-encodes them on the way.
  */
 export async function execWithBody(ch: ClickHouse, q: Sql, body: Buffer | readonly (Buffer | string)[], settings?: Settings): Promise<void> {
   const { query, params } = q.build();

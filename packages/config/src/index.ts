@@ -1,4 +1,5 @@
 // The only reader of process.env: each service declares a zod schema built from these parts and parses it once at boot.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -13,7 +14,7 @@ const bool = z
 export const commonEnv = {
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Folder for local state: chDB data, the project registry, pid and log files. */
+  /** Folder for local state: the local Kafka and ClickHouse servers' data, the project registry, pid and log files. */
   GROUPSCOPE_DATA_DIR: z.string().default('.data'),
   /** Where the project registry lives (a JSON file; see packages/projects). */
   PROJECTS_FILE: z.string().optional(),
@@ -29,13 +30,15 @@ export const kafkaEnv = {
 };
 
 export const clickhouseEnv = {
-  /** A ClickHouse server (24.8+) over HTTP; absent means the embedded engine (chDB). */
+  /**
+   * The ClickHouse server (24.8+), over HTTP. Unset: the local server `npm start` runs, found through its
+   * credentials file (see clickhouseOptions).
+   */
   CLICKHOUSE_URL: z.string().url().optional(),
+  /** the user and password for CLICKHOUSE_URL (the local server's come from its credentials file) */
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('groupscope'),
-  /** chDB data folder for the embedded engine (default: <GROUPSCOPE_DATA_DIR>/chdb). */
-  CHDB_PATH: z.string().optional(),
 };
 
 /** A TCP port variable with a default. */
@@ -62,28 +65,53 @@ export function projectsFile(config: CommonConfig): string {
   return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
 }
 
-/** The embedded engine's data folder: CHDB_PATH, else chdb in the data folder (absolute). */
-export function chdbPath(config: CommonConfig & { CHDB_PATH?: string }): string {
-  return config.CHDB_PATH ? resolve(config.CHDB_PATH) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'chdb');
-}
-
 type ClickHouseConfig = CommonConfig & {
   CLICKHOUSE_URL?: string;
   CLICKHOUSE_USER: string;
   CLICKHOUSE_PASSWORD: string;
   CLICKHOUSE_DATABASE: string;
-  CHDB_PATH?: string;
 };
 
-/** What createClickHouse needs from the clickhouseEnv variables (a server with CLICKHOUSE_URL, else chDB). */
-export function clickhouseOptions(config: ClickHouseConfig) {
-  return {
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-    chdbPath: chdbPath(config),
-  };
+/** A ClickHouse server's address and login. */
+export interface ServerLogin {
+  url: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * The local ClickHouse server's address and service user, as deploy/clickhouse/clickhouse.sh keeps them in
+ * <dataDir>/clickhouse/credentials (KEY=value lines); undefined when there is no such file.
+ */
+export function localClickHouse(dataDir: string): ServerLogin | undefined {
+  const file = join(resolve(dataDir), 'clickhouse', 'credentials');
+  if (!existsSync(file)) return undefined;
+  const values = new Map(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  );
+  const url = values.get('CLICKHOUSE_URL');
+  return url ? { url, username: values.get('CLICKHOUSE_USER') ?? 'default', password: values.get('CLICKHOUSE_PASSWORD') ?? '' } : undefined;
+}
+
+/**
+ * The server createClickHouse connects to: CLICKHOUSE_URL with CLICKHOUSE_USER and CLICKHOUSE_PASSWORD; without
+ * CLICKHOUSE_URL, the local server of `npm start` with the login from its credentials file (user and password
+ * then come from that file too, since they belong to that server). Neither: a ConfigError saying how to get one.
+ */
+export function clickhouseOptions(config: ClickHouseConfig): ServerLogin & { database: string } {
+  const server: ServerLogin | undefined = config.CLICKHOUSE_URL
+    ? { url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD }
+    : localClickHouse(config.GROUPSCOPE_DATA_DIR);
+  if (!server) {
+    throw new ConfigError(
+      `no ClickHouse server: CLICKHOUSE_URL is not set and there is no local server's ${join(resolve(config.GROUPSCOPE_DATA_DIR), 'clickhouse', 'credentials')} ` +
+        '(start one with `npm start` or `bash deploy/clickhouse/clickhouse.sh start`, or set CLICKHOUSE_URL, CLICKHOUSE_USER and CLICKHOUSE_PASSWORD)',
+    );
+  }
+  return { ...server, database: config.CLICKHOUSE_DATABASE };
 }
 
 export class ConfigError extends Error {}

@@ -1,6 +1,6 @@
 // The Kafka connection, the admin calls groupscope makes, and topic creation. Callers get this package's own
 // interfaces; the kafkajs objects behind them stay inside the package.
-import { Kafka as KafkaJs, logLevel, type Admin as KafkaJsAdmin, type Consumer, type ConsumerConfig, type LogEntry, type ITopicConfig } from 'kafkajs';
+import { Kafka as KafkaJs, logLevel, type Admin as KafkaJsAdmin, type LogEntry, type ITopicConfig } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
 import type { TopicSpec } from '@groupscope/events';
 import { retry } from './retry';
@@ -18,11 +18,6 @@ export interface KafkaOptions {
 export interface Kafka {
   readonly clientId: string;
   readonly brokers: readonly string[];
-  /**
-   * kafkajs' own consumer, for tests outside the pipeline services that still read topics by hand.
-   * @deprecated use runBatchConsumer (a consumer group) or readPartitionToEnd / ChangelogTail (whole topics).
-   */
-  consumer(config: ConsumerConfig): Consumer;
 }
 
 const clients = new WeakMap<Kafka, KafkaJs>();
@@ -62,7 +57,6 @@ export function createKafka(opts: KafkaOptions): Kafka {
   const handle: Kafka = {
     clientId: opts.clientId,
     brokers: [...opts.brokers],
-    consumer: (config) => kafka.consumer(config),
   };
   clients.set(handle, kafka);
   return handle;

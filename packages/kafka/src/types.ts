@@ -3,8 +3,6 @@
 
 /** Record headers: a name to one value or several. */
 export type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-/** @deprecated the same as Headers (kafkajs' name for it) */
-export type IHeaders = Headers;
 
 /** A record to produce. */
 export interface Message {

@@ -1,7 +1,5 @@
 // Test helpers: polling waits, unique names, real Kafka / ClickHouse handles isolated per test file, record
 // builders, and producers and readers of the pipeline's topics.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { createKafka, ensureTopics, retryTransient, type Kafka } from '@groupscope/kafka';
 import { topicNames, topicSpecs, type Topics } from '@groupscope/events';
@@ -71,26 +69,21 @@ export function testKafka(logger: Logger = silentLogger): TestKafka {
   };
 }
 
-/** One chDB folder per test process (a process may open only one); each test file gets its own database. */
-export function testChdbPath(): string {
-  return process.env.CHDB_PATH ?? join(tmpdir(), `groupscope-test-chdb-${process.pid}`);
-}
-
 export interface TestClickHouse extends ClickHouse {
   /** drops the test database and releases the client */
   cleanup(): Promise<void>;
 }
 
+/** The test ClickHouse server the jest global set-up resolved (a local server, a container or CLICKHOUSE_URL). */
+export function testClickHouseServer(): { url: string; username?: string; password?: string } {
+  const url = process.env.CLICKHOUSE_URL;
+  if (!url) throw new Error('CLICKHOUSE_URL is not set: run tests through jest (its global set-up resolves the ClickHouse server)');
+  return { url, username: process.env.CLICKHOUSE_USER, password: process.env.CLICKHOUSE_PASSWORD };
+}
+
+/** A database of its own on the test server, for one test file (migrated unless `migrate: false`). */
 export async function testClickHouse(opts: { migrate?: boolean; logger?: Logger } = {}): Promise<TestClickHouse> {
-  const database = uniqueName('gs_test');
-  const ch = createClickHouse({
-    url: process.env.CLICKHOUSE_URL,
-    username: process.env.CLICKHOUSE_USER,
-    password: process.env.CLICKHOUSE_PASSWORD,
-    database,
-    chdbPath: testChdbPath(),
-    logger: opts.logger ?? silentLogger,
-  });
+  const ch = createClickHouse({ ...testClickHouseServer(), database: uniqueName('gs_test') });
   await createDatabase(ch);
   if (opts.migrate !== false) await migrate(ch, opts.logger ?? silentLogger);
   return Object.assign(ch, {

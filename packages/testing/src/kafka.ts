@@ -39,35 +39,61 @@ export class InputProducer {
   }
 }
 
-/** Reads the enricher's outputs as the writer does: a read-committed consumer of enriched events, changes and dead letters. */
-export class OutputReader {
-  readonly enriched: EnrichedEvent[] = [];
-  readonly changes: GroupChange[] = [];
-  readonly deadLetters: KafkaMessage[] = [];
+/** A consumed record with where it came from. */
+export interface ReadMessage extends KafkaMessage {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * Reads topics from their beginning in a consumer group of its own (outside any service's progress) and hands
+ * every record to `onMessage`, in the order each partition delivered them; read committed, as the services read.
+ */
+export class TopicReader {
   private running?: RunningConsumer;
   constructor(
     private readonly kafka: Kafka,
-    private readonly topics: Topics,
+    private readonly topics: string[],
+    private readonly opts: { onMessage(m: ReadMessage): void },
   ) {}
   async start(): Promise<void> {
     this.running = await runBatchConsumer({
       kafka: this.kafka,
       groupId: uniqueName('reader'),
-      topics: [this.topics.enriched, this.topics.groupChanges, this.topics.dlq],
+      topics: this.topics,
       logger: silentLogger,
       readCommitted: true,
       maxWaitTimeInMs: 100,
       handle: async (batch) => {
-        for (const m of batch.messages) {
-          if (batch.topic === this.topics.enriched) this.enriched.push(codecs.enriched.decode(m.value!, m.headers));
-          else if (batch.topic === this.topics.groupChanges) this.changes.push(codecs.groupChange.decode(m.value!, m.headers));
-          else this.deadLetters.push(m);
-        }
+        for (const m of batch.messages) this.opts.onMessage({ ...m, topic: batch.topic, partition: batch.partition });
       },
     });
   }
   stop(): Promise<void> {
     return this.running?.stop() ?? Promise.resolve();
+  }
+}
+
+/** Reads the enricher's outputs as the writer does: read committed, enriched events and changes decoded, dead letters as they are. */
+export class OutputReader {
+  readonly enriched: EnrichedEvent[] = [];
+  readonly changes: GroupChange[] = [];
+  readonly deadLetters: KafkaMessage[] = [];
+  private readonly reader: TopicReader;
+  constructor(kafka: Kafka, topics: Topics) {
+    this.reader = new TopicReader(kafka, [topics.enriched, topics.groupChanges, topics.dlq], {
+      onMessage: (m) => {
+        if (m.topic === topics.enriched) this.enriched.push(codecs.enriched.decode(m.value!, m.headers));
+        else if (m.topic === topics.groupChanges) this.changes.push(codecs.groupChange.decode(m.value!, m.headers));
+        else this.deadLetters.push(m);
+      },
+    });
+  }
+  start(): Promise<void> {
+    return this.reader.start();
+  }
+  stop(): Promise<void> {
+    return this.reader.stop();
   }
   byType(eventType: string): EnrichedEvent[] {
     return this.enriched.filter((e) => e.event_type === eventType);

@@ -1,9 +1,10 @@
-// Rows as the writer stores them (packages/clickhouse/migrations/001_core.sql), built from short descriptions and
-// inserted straight into ClickHouse: for query tests that need exact data without running the pipeline. One
-// `events` row per event, one `event_groups` row per group it is attributed to; for a group change, the current
-// row in `groups` and one `group_property_history` row per changed property.
+// Stored data for query tests that need exact rows without running the pipeline: short descriptions of events and
+// group changes become the records the enricher would publish, and those go into ClickHouse through the writer's
+// own row mapping (@groupscope/schema) and INSERT statements, so fixtures cannot drift from what the writer stores.
 import { randomUUID } from 'node:crypto';
-import { insertRows, type ClickHouse } from '@groupscope/clickhouse';
+import { insertEventLines, insertLines, type ClickHouse } from '@groupscope/clickhouse';
+import { newIngestRecord, type EnrichedEvent, type GroupChange } from '@groupscope/events';
+import { changeRows, COLUMNS, eventRows, groupLine, type Outcome } from '@groupscope/schema';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -42,86 +43,75 @@ export interface TestGroupChange {
 }
 
 const ms = (t: TestTime) => (typeof t === 'number' ? t : Date.parse(/Z$|[+-]\d\d:\d\d$/.test(t) ? t : `${t}Z`));
-const chTime = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 
-/** A property bag as the Map columns hold it: strings as-is, anything else as JSON text; null and undefined dropped. */
-export function bag(p: Props | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p ?? {})) if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return out;
-}
-
-let offset = 0;
-
-export function eventRows(e: TestEvent): { event: Record<string, unknown>; eventGroups: Record<string, unknown>[] } {
+/** The enriched event the enricher would publish for `e`, received a second after it happened. */
+export function testEnrichedEvent(e: TestEvent): EnrichedEvent {
   const uuid = e.uuid ?? randomUUID();
   const time = ms(e.time);
   const groups = e.groups ?? {};
-  const stamped = JSON.stringify(groups);
-  const common = {
+  const { kind: _kind, ...ingested } = newIngestRecord({
     project_id: e.project,
-    event_time: chTime(time),
-    event_type: e.type,
     uuid,
-    user_id: e.user ?? '',
-    device_id: e.device ?? '',
+    receive_time: time + 1000,
+    event_time: time,
+    event_type: e.type,
+    user_id: e.user ?? null,
+    device_id: e.device ?? null,
     insert_id: e.insertId ?? uuid,
-    session_id: -1,
-    event_properties: bag(e.props),
-    user_properties: bag(e.userProps),
+    event_properties: JSON.stringify(e.props ?? {}),
+    user_properties: JSON.stringify(e.userProps ?? {}),
     groups: Object.fromEntries(Object.entries(groups).map(([type, values]) => [type, Object.keys(values)])),
-    context: {},
     revenue: e.revenue ?? null,
-    receive_time: chTime(time + 1000),
-    kafka_partition: 0,
-    kafka_offset: ++offset,
-  };
-  const eventGroups = Object.entries(groups).flatMap(([type, values]) =>
-    Object.entries(values).map(([value, props]) => ({ ...common, group_type: type, group_value: value, group_properties: bag(props), all_group_properties: stamped })),
+  });
+  const snapshots = Object.entries(groups).flatMap(([group_type, values]) =>
+    Object.entries(values).map(([group_value, props]) => ({ group_type, group_value, properties: JSON.stringify(props) })),
   );
-  return { event: { ...common, group_properties: stamped }, eventGroups };
+  return { ...ingested, group_properties: snapshots };
 }
 
-export function groupChangeRows(c: TestGroupChange): { group: Record<string, unknown>; history: Record<string, unknown>[] } {
-  const off = ++offset;
-  const time = chTime(ms(c.time));
-  const props = bag(c.props);
+/** The group change the enricher would publish for `c`. */
+export function testGroupChange(c: TestGroupChange): GroupChange {
+  const time = ms(c.time);
   return {
-    group: {
-      project_id: c.project,
-      group_type: c.type,
-      group_value: c.value,
-      properties: props,
-      properties_json: JSON.stringify(c.props),
-      updated_at: time,
-      first_identified: time,
-      kafka_partition: 0,
-      kafka_offset: off,
-    },
-    history: (c.changed ?? Object.keys(c.props)).map((property) => ({
-      project_id: c.project,
-      group_type: c.type,
-      property,
-      value: props[property] ?? '',
-      group_value: c.value,
-      event_time: time,
-      removed: 0,
-      receive_time: time,
-      source: c.source ?? '',
-      kafka_partition: 0,
-      kafka_offset: off,
-    })),
+    project_id: c.project,
+    group_type: c.type,
+    group_value: c.value,
+    event_time: time,
+    receive_time: time,
+    properties: JSON.stringify(c.props),
+    changed: c.changed ?? Object.keys(c.props),
+    removed: [],
+    source_uuid: randomUUID(),
+    source: (c.source ?? '') as GroupChange['source'],
   };
 }
 
-export async function insertEvents(ch: ClickHouse, events: TestEvent[]): Promise<void> {
-  const rows = events.map(eventRows);
-  await insertRows(ch, 'events', rows.map((r) => r.event));
-  await insertRows(ch, 'event_groups', rows.flatMap((r) => r.eventGroups));
+function valid<T>(out: Outcome<T>, what: string): T {
+  if (out.kind !== 'ok') throw new Error(`test ${what} the writer would refuse: ${out.error}`);
+  return out.value;
 }
 
+/** Kafka offsets of the stored rows: increasing across calls, as a partition's would be (all on partition 0). */
+let offset = 0;
+
+/** Stores events as the writer would: one `events` row each and one `event_groups` row per group. */
+export async function insertEvents(ch: ClickHouse, events: TestEvent[]): Promise<void> {
+  const lines = events.map((e) => valid(eventRows(testEnrichedEvent(e), 0, ++offset), 'event').line);
+  await insertEventLines(ch, 'events', lines);
+  await insertEventLines(ch, 'event_groups', lines);
+}
+
+/**
+ * Stores group changes as the writer would: the current row in `groups` (first identified at the group's earliest
+ * change among these) and one `group_property_history` row per changed property.
+ */
 export async function insertGroupChanges(ch: ClickHouse, changes: TestGroupChange[]): Promise<void> {
-  const rows = changes.map(groupChangeRows);
-  await insertRows(ch, 'groups', rows.map((r) => r.group));
-  await insertRows(ch, 'group_property_history', rows.flatMap((r) => r.history));
+  const rows = changes.map((c) => valid(changeRows(testGroupChange(c), 0, ++offset), 'group change'));
+  const first = new Map<string, number>();
+  for (const { group } of rows) {
+    const k = JSON.stringify(group.key);
+    first.set(k, Math.min(first.get(k) ?? Number.POSITIVE_INFINITY, group.updatedAt));
+  }
+  await insertLines(ch, 'groups', COLUMNS.groups, rows.map(({ group }) => groupLine(group, first.get(JSON.stringify(group.key))!)));
+  await insertLines(ch, 'group_property_history', COLUMNS.group_property_history, rows.flatMap((r) => r.history.map((h) => h.line)));
 }

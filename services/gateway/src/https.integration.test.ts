@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { codecs, type IngestRecord } from '@groupscope/events';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
+import { testKafka, waitFor, TopicReader } from '@groupscope/testing';
 import { loadGatewayConfig, startGateway, type RunningGateway } from './index';
 
 jest.setTimeout(60_000);
@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-https-'));
 const registry = new ProjectRegistry(join(dir, 'projects.json'));
 const project = registry.create('https');
 const ingest: IngestRecord[] = [];
-const consumer = tk.kafka.consumer({ groupId: uniqueName('gw-https'), maxWaitTimeInMs: 100 });
+const reader = new TopicReader(tk.kafka, [tk.topics.ingest], { onMessage: (m) => void ingest.push(codecs.ingest.decode(m.value!, m.headers)) });
 let gw: RunningGateway;
 let ca: Buffer;
 
@@ -39,7 +39,6 @@ function post(url: string, body: unknown, trust: Buffer | undefined): Promise<{ 
 beforeAll(async () => {
   execFileSync('bash', [join(root, 'deploy/tls/tls.sh')], { env: { ...process.env, GROUPSCOPE_DATA_DIR: dir }, stdio: 'ignore' });
   ca = readFileSync(join(dir, 'tls', 'ca.crt'));
-  await consumer.connect();
   gw = await startGateway({
     config: loadGatewayConfig({
       KAFKA_BROKERS: tk.brokers.join(','),
@@ -54,13 +53,12 @@ beforeAll(async () => {
     }),
     logger: silentLogger,
   });
-  await consumer.subscribe({ topics: [tk.topics.ingest], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void ingest.push(codecs.ingest.decode(message.value!, message.headers)) });
+  await reader.start();
 });
 
 afterAll(async () => {
   await gw?.stop();
-  await consumer.disconnect();
+  await reader.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

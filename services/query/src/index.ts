@@ -3,8 +3,8 @@
 // catalog, one group-identify publisher for the scheduled jobs, the features, and the capabilities they are handed of
 // each other (cohort segments for the charts, chart points and cohort saving for the microscope, the charts' event
 // matcher for cohorts and dynamic properties).
-import { join, resolve } from 'node:path';
 import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhouse';
+import { clickhouseOptions, projectsFile } from '@groupscope/config';
 import { listen, type Express } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
@@ -27,20 +27,12 @@ export type { DynamicRunner } from './dynamic-properties';
 export type { SalesforceRunner } from './integrations/salesforce';
 export type { GroupIdentifyPublisher } from './jobs/publisher';
 
-export function projectsFile(config: QueryConfig): string {
-  return config.PROJECTS_FILE ? resolve(config.PROJECTS_FILE) : join(resolve(config.GROUPSCOPE_DATA_DIR), 'projects.json');
-}
-
-export function clickhouseFromConfig(config: QueryConfig, logger: Logger): ClickHouse {
-  return createClickHouse({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-    chdbPath: config.CHDB_PATH ?? join(resolve(config.GROUPSCOPE_DATA_DIR), 'chdb'),
-    logger,
-    requestTimeoutMs: config.QUERY_TIMEOUT_MS + 5000,
-  });
+/**
+ * The ClickHouse server the configuration names (CLICKHOUSE_URL, else the local server of `npm start`); a request
+ * outlives the query time limit a little, so ClickHouse's own timeout error is the one a caller sees.
+ */
+export function clickhouseFromConfig(config: QueryConfig): ClickHouse {
+  return createClickHouse({ ...clickhouseOptions(config), requestTimeoutMs: config.QUERY_TIMEOUT_MS + 5000 });
 }
 
 export interface QueryAppDeps {
@@ -114,7 +106,7 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
 export interface QueryDeps {
   config: QueryConfig;
   logger: Logger;
-  /** a shared ClickHouse handle (local mode: one chDB folder per process); created from the config when absent */
+  /** a ClickHouse handle owned by the caller (tests, several services in one process); created from the config when absent */
   ch?: ClickHouse;
   /** the project registry; read from PROJECTS_FILE when absent */
   registry?: ProjectRegistry;
@@ -127,7 +119,7 @@ export interface QueryDeps {
 export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const { config, logger } = deps;
   const ownCh = !deps.ch;
-  const ch = deps.ch ?? clickhouseFromConfig(config, logger);
+  const ch = deps.ch ?? clickhouseFromConfig(config);
   let query: QueryApp | undefined;
   try {
     if (config.QUERY_MIGRATE) await migrate(ch, logger);

@@ -1,4 +1,4 @@
-// Account lookup on embedded ClickHouse: group types, search over property history, the 6-month activity rule,
+// Account lookup on a ClickHouse server: group types, search over property history, the 6-month activity rule,
 // one account's page and activity stream, and project isolation. Rows are inserted as the writer would.
 import { testClickHouse, DAY, insertEvents, insertGroupChanges, type TestClickHouse } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';

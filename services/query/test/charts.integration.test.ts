@@ -1,4 +1,4 @@
-// The chart API over embedded ClickHouse with hand-built rows (as the writer stores them). Expected numbers are
+// The chart API over a ClickHouse server with hand-built rows (as the writer stores them). Expected numbers are
 // worked out by hand from the fixture below.
 //
 // Project 1 (UTC). Companies: acme (plan free -> enterprise at 2025-11-02 12:00, region EU), globex (pro, US),

@@ -1,4 +1,4 @@
-// Cohorts on embedded ClickHouse: behavioral cohorts of users and groups (computed, refreshed), static uploads
+// Cohorts on a ClickHouse server: behavioral cohorts of users and groups (computed, refreshed), static uploads
 // (JSON and text with blank lines and unknown ids), members as JSON and CSV, delete, and project isolation.
 import { sql, param, trusted, queryRows } from '@groupscope/clickhouse';
 import { testClickHouse, DAY, insertEvents, insertGroupChanges, type TestClickHouse } from '@groupscope/testing';

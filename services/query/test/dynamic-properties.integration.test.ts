@@ -1,18 +1,17 @@
-// Dynamic group properties against the real broker and embedded ClickHouse: the value per group equals a hand
+// Dynamic group properties against the real broker and ClickHouse server: the value per group equals a hand
 // count, it is published as a group identify (decoded here from the topic), runs are remembered across a restart,
 // the schedule runs it again the next day, bad definitions are 400s and an unreachable Kafka is a 503.
 import { codecs, groupKey, type GroupIdentifyRecord } from '@groupscope/events';
 import { withAdmin } from '@groupscope/kafka';
-import { testClickHouse, testKafka, uniqueName, waitFor, DAY, HOUR, insertEvents, insertGroupChanges, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, waitFor, DAY, HOUR, insertEvents, insertGroupChanges, TopicReader, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
-import type { Consumer } from 'kafkajs';
 import { startTestService, type TestService } from './service';
 
 let ch: TestClickHouse;
 let tk: TestKafka;
 let svc: TestService;
 let A: NewKeys;
-let consumer: Consumer;
+let reader: TopicReader;
 const received: { key: string; record: GroupIdentifyRecord }[] = [];
 const now = Date.now();
 const ago = (ms: number) => now - ms;
@@ -49,18 +48,14 @@ beforeAll(async () => {
   ]);
   await insertGroupChanges(ch, [{ project: a, type: 'company', value: 'initech', time: ago(9 * DAY), props: { [NAME]: 3 } }]);
 
-  consumer = tk.kafka.consumer({ groupId: uniqueName('dyn-test') });
-  await consumer.connect();
-  await consumer.subscribe({ topic: tk.topics.groupIdentify, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      received.push({ key: message.key!.toString(), record: codecs.groupIdentify.decode(message.value!, message.headers as never) });
-    },
+  reader = new TopicReader(tk.kafka, [tk.topics.groupIdentify], {
+    onMessage: (m) => received.push({ key: m.key!.toString(), record: codecs.groupIdentify.decode(m.value!, m.headers) }),
   });
+  await reader.start();
 });
 
 afterAll(async () => {
-  await consumer?.disconnect();
+  await reader?.stop();
   await svc?.stop();
   await ch?.cleanup();
 });

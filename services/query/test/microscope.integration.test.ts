@@ -1,4 +1,4 @@
-// Microscope on embedded ClickHouse: the users or groups behind a segmentation point, a funnel step (reached or
+// Microscope on a ClickHouse server: the users or groups behind a segmentation point, a funnel step (reached or
 // dropped off) and a retention cell; JSON and CSV; a drop-off list saved as a cohort and reused as a funnel and
 // segmentation segment. Charts and microscope share parameters and SQL (services/query/src/charts).
 import { testClickHouse, insertEvents, type TestClickHouse, type TestEvent } from '@groupscope/testing';

@@ -3,7 +3,7 @@
 // collects the group identifies the jobs publish.
 import { codecs, type GroupIdentifyRecord } from '@groupscope/events';
 import { silentLogger } from '@groupscope/logger';
-import { uniqueName, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { TopicReader, uniqueName, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 
 type Stoppable = { stop(): Promise<void> };
 const { startEnricher, loadEnricherConfig } = require('@groupscope/enricher') as {
@@ -36,9 +36,9 @@ export async function startEnricherAndWriter(ch: TestClickHouse, tk: TestKafka):
 /** Every group identify on the test's topic from the beginning, decoded, in arrival order. */
 export async function collectGroupIdentifies(tk: TestKafka): Promise<{ received: GroupIdentifyRecord[]; stop(): Promise<void> }> {
   const received: GroupIdentifyRecord[] = [];
-  const consumer = tk.kafka.consumer({ groupId: uniqueName('gi-test') });
-  await consumer.connect();
-  await consumer.subscribe({ topic: tk.topics.groupIdentify, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void received.push(codecs.groupIdentify.decode(message.value!, message.headers as never)) });
-  return { received, stop: () => consumer.disconnect() };
+  const reader = new TopicReader(tk.kafka, [tk.topics.groupIdentify], {
+    onMessage: (m) => void received.push(codecs.groupIdentify.decode(m.value!, m.headers)),
+  });
+  await reader.start();
+  return { received, stop: () => reader.stop() };
 }

@@ -13,7 +13,7 @@ export * from './config';
 export interface WriterDeps {
   config: WriterConfig;
   logger: Logger;
-  /** a shared ClickHouse handle (local mode: one chDB per process); its owner migrates and closes it */
+  /** a ClickHouse handle owned by the caller (tests, several services in one process): it migrates and closes it */
   ch?: ClickHouse;
   kafka?: Kafka;
   /** called when the consumer stops for good (kafkajs gave up); main.ts exits so the process is restarted */
@@ -22,15 +22,15 @@ export interface WriterDeps {
   afterInsert?(inserts: number): void;
 }
 
-/** The ClickHouse handle the configuration describes (a server with CLICKHOUSE_URL, else chDB). */
-export function clickhouseFromConfig(config: WriterConfig, logger: Logger): ClickHouse {
-  return createClickHouse({ ...clickhouseOptions(config), logger });
+/** The ClickHouse server the configuration names (CLICKHOUSE_URL, else the local server of `npm start`). */
+export function clickhouseFromConfig(config: WriterConfig): ClickHouse {
+  return createClickHouse(clickhouseOptions(config));
 }
 
 export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop(): Promise<void> }> {
   const { config, logger } = deps;
   const ownsCh = !deps.ch;
-  const ch = deps.ch ?? clickhouseFromConfig(config, logger);
+  const ch = deps.ch ?? clickhouseFromConfig(config);
   try {
     if (ownsCh) await migrate(ch, logger);
     const kafka = deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-writer`, logger });

@@ -1,10 +1,10 @@
 // Fourth stage: the planned INSERTs, against ClickHouse. Event lines feed both `events` and `event_groups`
-// (see line-source.ts); group changes go to `groups` (with the earliest first_identified of the group) and
-// `group_property_history`. After each acknowledged INSERT the table's watermarks rise and `inserted` is told.
-import { insertLines, param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
+// (insertEventLines of @groupscope/clickhouse); group changes go to `groups` (with the earliest first_identified of
+// the group) and `group_property_history`. After each acknowledged INSERT the table's watermarks rise and
+// `inserted` is told.
+import { insertEventLines, insertLines, param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
 import { COLUMNS, groupLine, type GroupKey, type TableName } from '@groupscope/schema';
 import type { PartitionBuffer } from './buffer';
-import { lineSource, type LineSource } from './line-source';
 import { chunks, planEvents, raise, unwritten, type PendingLine, type Watermarks } from './plan';
 import type { TableWatermarks } from './watermarks';
 
@@ -44,17 +44,11 @@ async function readFirstIdentified(ch: ClickHouse, keys: GroupKey[]): Promise<Ma
 const groupKeyText = (k: GroupKey): string => JSON.stringify([Number(k.project_id), k.group_type, k.group_value]);
 
 export class Inserter {
-  private readonly lines: LineSource;
-
   constructor(
     private readonly ch: ClickHouse,
     private readonly watermarks: TableWatermarks,
     private readonly hooks: InsertHooks,
-    /** this writer's temporary table on chDB: unique per instance, since tests run several in one process */
-    scratch: string,
-  ) {
-    this.lines = lineSource(ch, scratch);
-  }
+  ) {}
 
   /** Enriched events -> events and event_groups; returns the rows written. */
   async events(parts: PartitionBuffer[], checkCurrent: CheckCurrent): Promise<number> {
@@ -69,12 +63,14 @@ export class Inserter {
     for (const insert of plan.inserts) {
       checkCurrent();
       const body = Buffer.concat(insert.ranges.map((r) => withLines[r.part]!.lines.slice(r.from, r.to)));
-      const tables = (['events', 'event_groups'] as const).filter((t) => insert.rows[t] > 0);
-      await this.lines.run(body, [...tables], (table, seconds) => {
+      for (const table of ['events', 'event_groups'] as const) {
+        if (insert.rows[table] === 0) continue;
+        const t0 = performance.now();
+        await insertEventLines(this.ch, table, body);
         this.watermarks.raise(table, insert.reaches[table]);
-        this.hooks.inserted(table, insert.rows[table], seconds);
+        this.hooks.inserted(table, insert.rows[table], (performance.now() - t0) / 1000);
         written += insert.rows[table];
-      });
+      }
     }
     return written;
   }
@@ -98,10 +94,6 @@ export class Inserter {
     const historyLines = history.map(({ partition, row }) => ({ partition, offset: row.offset, month: 0, line: row.line, rows: 1 }));
     written += await this.insertChanges('group_property_history', historyLines, checkCurrent);
     return written;
-  }
-
-  close(): Promise<void> {
-    return this.lines.close();
   }
 
   /** The rows of `table` the table does not hold yet, with their partition. */

@@ -1,8 +1,8 @@
-// ClickHouse refusing writes, then back. With chDB in this process the server cannot be killed, so the table the
-// second INSERT of each flush goes to (event_groups) is DETACHed: ClickHouse answers that INSERT with a real error
-// (UNKNOWN_TABLE) after the first INSERT (events) of the same flush succeeded. That is the hardest case: a batch
-// half written. The writer must stall without committing, retry with back-off, skip the half already written when
-// it retries, and write everything once the table is ATTACHed again.
+// ClickHouse refusing writes, then back. The test server is shared by every test file and cannot be stopped, so
+// the table the second INSERT of each flush goes to (event_groups) is DETACHed: ClickHouse answers that INSERT with
+// a real error (UNKNOWN_TABLE) after the first INSERT (events) of the same flush succeeded. That is the hardest
+// case: a batch half written. The writer must stall without committing, retry with back-off, skip the half already
+// written when it retries, and write everything once the table is ATTACHed again.
 import { param, queryRows, sql, trusted } from '@groupscope/clickhouse';
 import { committedOffsets, withAdmin } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';

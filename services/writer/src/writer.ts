@@ -1,7 +1,6 @@
 // The writer's chain, in the spirit of Snuba's consumers (arroyo): Kafka batch -> decode -> buffer (rows, age) ->
 // plan -> insert (with retry) -> commit. This file only wires the stages to the consumer group and decides when a
 // flush starts; each stage lives in its own module.
-import { randomBytes } from 'node:crypto';
 import type { ClickHouse } from '@groupscope/clickhouse';
 import type { Topics } from '@groupscope/events';
 import { createProducer, runBatchConsumer, type BatchContext, type Kafka, type Producer, type RunningConsumer } from '@groupscope/kafka';
@@ -68,7 +67,6 @@ export class Writer {
           this.o.afterInsert?.(++this.inserts);
         },
       },
-      `writer_scratch_${randomBytes(6).toString('hex')}`,
     );
   }
 
@@ -131,7 +129,6 @@ export class Writer {
     await this.consumer?.stop();
     await this.producer?.disconnect();
     await this.stopLag?.();
-    await this.inserter.close();
     this.consumer = null;
   }
 

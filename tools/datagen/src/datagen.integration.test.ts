@@ -32,3 +32,17 @@ it('stores every event once, expanded into one event_groups row per group, with 
   const [h] = await rows<{ upgrades: number }>(`SELECT count() AS upgrades FROM {db}.group_property_history WHERE property = 'plan' AND value IN ('pro', 'enterprise')`);
   expect(h!.upgrades).toBeGreaterThan(0);
 });
+
+it('keeps each group first identified at its earliest change (the time of its first property history row)', async () => {
+  const [r] = await rows<{ groups: number; wrong: number; changed: number }>(
+    `SELECT count() AS groups, countIf(g.first_identified != h.first) AS wrong, countIf(g.first_identified < g.updated_at) AS changed
+     FROM (SELECT project_id, group_type, group_value, argMax(first_identified, kafka_offset) AS first_identified, max(updated_at) AS updated_at
+           FROM {db}.groups GROUP BY project_id, group_type, group_value) AS g
+     JOIN (SELECT project_id, group_type, group_value, min(event_time) AS first
+           FROM {db}.group_property_history GROUP BY project_id, group_type, group_value) AS h
+     USING (project_id, group_type, group_value)`,
+  );
+  expect(r!.groups).toBeGreaterThan(0);
+  expect(r!.changed).toBeGreaterThan(0);
+  expect(r!.wrong).toBe(0);
+});

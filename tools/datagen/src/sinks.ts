@@ -1,14 +1,16 @@
 // Where generated records go: the gateway's HTTP API (/batch, as an SDK would send them), Kafka directly
 // (IngestRecord / GroupIdentifyRecord, as the gateway would write them; for volumes HTTP is too slow for), or
 // ClickHouse directly (rows as the writer would insert them; for benchmarks).
-import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { insertRows, type ClickHouse } from '@groupscope/clickhouse';
-import { codecs, groupKey, newIngestRecord, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { insertEventLines, insertLines, type ClickHouse } from '@groupscope/clickhouse';
+import { recordMessage, topicNames } from '@groupscope/events';
 import { createKafka, createProducer, type Message } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
+import { COLUMNS } from '@groupscope/schema';
 import type { GenRecord } from './model';
-import { emptyBatch, Stamper, STAGE_STRUCTURE, type Batch } from './stamp';
+import { groupIdentifyRecord, ingestRecord } from './records';
+import { emptyBatch, Stamper, type Batch } from './stamp';
+
+export { groupIdentifyRecord, ingestRecord } from './records';
 
 export interface Counts {
   events: number;
@@ -92,40 +94,6 @@ export interface KafkaOptions {
   batchSize?: number;
 }
 
-export function ingestRecord(r: Exclude<GenRecord, { kind: 'group' }>, projectId: number, now: number): IngestRecord {
-  const identify = r.kind === 'identify';
-  return newIngestRecord({
-    kind: identify ? 'identify' : 'event',
-    project_id: projectId,
-    uuid: randomUUID(),
-    receive_time: now,
-    event_time: r.time,
-    event_type: identify ? '$identify' : r.eventType,
-    user_id: r.userId,
-    insert_id: identify ? null : r.insertId,
-    event_properties: identify ? '{}' : JSON.stringify(r.eventProperties),
-    user_properties: identify ? JSON.stringify({ $set: r.userProperties }) : '{}',
-    groups: identify ? r.groups : (r.groups ?? {}),
-    context: { platform: 'Web' },
-  });
-}
-
-export function groupIdentifyRecord(r: Extract<GenRecord, { kind: 'group' }>, projectId: number, now: number): GroupIdentifyRecord {
-  return {
-    project_id: projectId,
-    uuid: randomUUID(),
-    receive_time: now,
-    event_time: r.time,
-    group_type: r.groupType,
-    group_value: r.groupValue,
-    group_properties: JSON.stringify({ $set: r.properties }),
-    source: 'api',
-    user_id: null,
-    device_id: null,
-    insert_id: null,
-  };
-}
-
 /** Produces records straight to the ingest and group-identify topics, keyed as the gateway keys them. */
 export async function toKafka(records: Iterable<GenRecord>, opts: KafkaOptions): Promise<Counts> {
   const counts: Counts = { events: 0, identifies: 0, groupIdentifies: 0 };
@@ -147,13 +115,8 @@ export async function toKafka(records: Iterable<GenRecord>, opts: KafkaOptions):
     for (const r of records) {
       const now = Date.now();
       count(counts, r);
-      if (r.kind === 'group') {
-        const rec = groupIdentifyRecord(r, opts.projectId, now);
-        groups.push({ key: groupKey(opts.projectId, rec.group_type, rec.group_value), value: codecs.groupIdentify.encode(rec), headers: codecs.groupIdentify.headers() });
-      } else {
-        const rec = ingestRecord(r, opts.projectId, now);
-        ingest.push({ key: userKey(opts.projectId, rec.user_id, rec.device_id), value: codecs.ingest.encode(rec), headers: codecs.ingest.headers() });
-      }
+      if (r.kind === 'group') groups.push(recordMessage.groupIdentify(groupIdentifyRecord(r, opts.projectId, now)));
+      else ingest.push(recordMessage.ingest(ingestRecord(r, opts.projectId, now)));
       if (ingest.length + groups.length >= size) await flush();
     }
     await flush();
@@ -170,64 +133,37 @@ export interface ClickHouseSinkOptions {
   onBatch?(counts: Counts): void;
 }
 
-/** Runs a statement whose rows follow as raw text (JSONCompactEachRow lines). */
-async function execWithBody(ch: ClickHouse, query: string, body: string[]): Promise<void> {
-  const res = await ch.client.exec({ query, values: Readable.from(body.map((c) => Buffer.from(c)), { objectMode: false }) });
-  res.stream.resume();
-  await new Promise<void>((resolve, reject) => {
-    res.stream.once('end', resolve);
-    res.stream.once('close', resolve);
-    res.stream.once('error', reject);
-  });
-}
-
 /**
- * Inserts the rows the pipeline would have written: events, event_groups, groups, group_property_history. Each
- * event is encoded once into a staging table; ClickHouse copies it to `events` and expands it into `event_groups`.
+ * Inserts the rows the pipeline would have written: events, event_groups, groups, group_property_history, encoded
+ * by the writer's mapping and inserted with the writer's statements.
  */
 export async function toClickHouse(ch: ClickHouse, records: Iterable<GenRecord>, opts: ClickHouseSinkOptions): Promise<Counts> {
   const counts: Counts = { events: 0, identifies: 0, groupIdentifies: 0 };
   const stamper = new Stamper(opts.projectId);
   const size = opts.batchEvents ?? 200_000;
-  const stage = ch.table(`generator_stage_${process.pid}`);
-  const command = (query: string) => ch.client.command({ query, clickhouse_settings: { max_insert_threads: 2 } as never });
-  const common = 'project_id, event_time, event_type, uuid, user_id, insert_id, event_properties, user_properties, groups, context, receive_time, kafka_partition, kafka_offset';
-  const source = 'project_id, event_time, event_type, uuid, user_id, insert_id, event_properties, user_properties, groups, context, event_time, 0, kafka_offset';
-  await command(`DROP TABLE IF EXISTS ${stage}`);
-  await command(`CREATE TABLE ${stage} (${STAGE_STRUCTURE}) ENGINE = Memory`);
   const flush = async (b: Batch) => {
-    if (b.lines.count > 0) {
-      await command(`TRUNCATE TABLE ${stage}`);
-      await execWithBody(ch, `INSERT INTO ${stage} FORMAT JSONCompactEachRow`, b.lines.body());
-      await command(`INSERT INTO ${ch.table('events')} (${common}, device_id, group_properties) SELECT ${source}, '', group_properties FROM ${stage}`);
-      await command(
-        `INSERT INTO ${ch.table('event_groups')} (${common}, device_id, group_type, group_value, group_properties, all_group_properties)
-         SELECT ${source}, '', g.1, g.2, g.3, group_properties FROM ${stage} ARRAY JOIN group_rows AS g`,
-      );
-    }
-    await insertRows(ch, 'groups', b.groups);
-    await insertRows(ch, 'group_property_history', b.history);
+    const events = b.events.body();
+    await insertEventLines(ch, 'events', events);
+    await insertEventLines(ch, 'event_groups', events);
+    await insertLines(ch, 'groups', COLUMNS.groups, b.groups.body());
+    await insertLines(ch, 'group_property_history', COLUMNS.group_property_history, b.history.body());
   };
-  try {
-    let batch = emptyBatch();
-    // one batch is inserted while the next is built
-    let inFlight: Promise<void> = Promise.resolve();
-    for (const r of records) {
-      stamper.add(r, batch);
-      count(counts, r);
-      if (batch.lines.count >= size) {
-        await inFlight;
-        const full = batch;
-        const done = { ...counts };
-        inFlight = flush(full).then(() => opts.onBatch?.(done));
-        batch = emptyBatch();
-      }
+  let batch = emptyBatch();
+  // one batch is inserted while the next is built
+  let inFlight: Promise<void> = Promise.resolve();
+  for (const r of records) {
+    stamper.add(r, batch);
+    count(counts, r);
+    if (batch.events.count >= size) {
+      await inFlight;
+      const full = batch;
+      const done = { ...counts };
+      inFlight = flush(full).then(() => opts.onBatch?.(done));
+      batch = emptyBatch();
     }
-    await inFlight;
-    await flush(batch);
-    opts.onBatch?.({ ...counts });
-  } finally {
-    await command(`DROP TABLE IF EXISTS ${stage}`).catch(() => undefined);
   }
+  await inFlight;
+  await flush(batch);
+  opts.onBatch?.({ ...counts });
   return counts;
 }

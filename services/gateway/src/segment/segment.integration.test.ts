@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { codecs, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
-import type { IHeaders } from '@groupscope/kafka';
+import type { Headers as KafkaHeaders } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
-import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
+import { testKafka, waitFor, TopicReader } from '@groupscope/testing';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '../index';
 
 jest.setTimeout(90_000);
@@ -22,11 +22,10 @@ registry.setSegment(main.project_id, { group_type_trait: 'group_type', group_val
 const ingest: IngestRecord[] = [];
 const groups: GroupIdentifyRecord[] = [];
 const dead: { headers: Record<string, string>; value: unknown }[] = [];
-const consumer = tk.kafka.consumer({ groupId: uniqueName('gw-segment'), maxWaitTimeInMs: 100 });
 let gw: RunningGateway;
 
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-const headerText = (h: IHeaders | undefined) =>
+const headerText = (h: KafkaHeaders | undefined) =>
   Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : String(v)]));
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -35,25 +34,25 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
+const reader = new TopicReader(tk.kafka, [tk.topics.ingest, tk.topics.groupIdentify, tk.topics.dlq], {
+  onMessage: (m) => {
+    if (m.topic === tk.topics.ingest) ingest.push(codecs.ingest.decode(m.value!, m.headers));
+    else if (m.topic === tk.topics.groupIdentify) groups.push(codecs.groupIdentify.decode(m.value!, m.headers));
+    else dead.push({ headers: headerText(m.headers), value: JSON.parse(m.value!.toString()) });
+  },
+});
+
 beforeAll(async () => {
-  await consumer.connect();
   gw = await startGateway({
     config: loadGatewayConfig({ KAFKA_BROKERS: tk.brokers.join(','), TOPIC_PREFIX: tk.prefix, KAFKA_PARTITIONS: '2', PROJECTS_FILE: projectsFile, GATEWAY_PORT: '0', LOG_LEVEL: 'silent' }),
     logger: silentLogger,
   });
-  await consumer.subscribe({ topics: [tk.topics.ingest, tk.topics.groupIdentify, tk.topics.dlq], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      if (topic === tk.topics.ingest) ingest.push(codecs.ingest.decode(message.value!, message.headers));
-      else if (topic === tk.topics.groupIdentify) groups.push(codecs.groupIdentify.decode(message.value!, message.headers));
-      else dead.push({ headers: headerText(message.headers), value: JSON.parse(message.value!.toString()) });
-    },
-  });
+  await reader.start();
 });
 
 afterAll(async () => {
   await gw?.stop();
-  await consumer.disconnect();
+  await reader.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@
 // record (acks from all in-sync replicas), so a job may then record its progress.
 // The producer connects lazily; if Kafka does not answer within the deadline the caller gets KafkaUnavailableError
 // (the HTTP layer turns it into 503) and the next publish starts from a fresh producer.
-import { codecs, groupKey, topicNames, type GroupIdentifyRecord } from '@groupscope/events';
+import { recordMessage, topicNames, type GroupIdentifyRecord } from '@groupscope/events';
 import { createKafka, createProducer, type Kafka, type Producer } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { Counter } from 'prom-client';
@@ -75,11 +75,7 @@ export function kafkaPublisher(opts: KafkaPublisherOptions): GroupIdentifyPublis
       try {
         const p = await withDeadline(connected());
         for (let i = 0; i < records.length; i += chunk) {
-          const messages = records.slice(i, i + chunk).map((r) => ({
-            key: groupKey(r.project_id, r.group_type, r.group_value),
-            value: codecs.groupIdentify.encode(r),
-            headers: codecs.groupIdentify.headers(),
-          }));
+          const messages = records.slice(i, i + chunk).map((r) => recordMessage.groupIdentify(r));
           await withDeadline(p.send({ topic, messages, acks: -1 }));
           const bySource = new Map<string, number>();
           for (const r of records.slice(i, i + chunk)) bySource.set(r.source, (bySource.get(r.source) ?? 0) + 1);
