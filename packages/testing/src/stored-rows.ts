@@ -1,9 +1,10 @@
-// Rows as the writer stores them (packages/clickhouse/migrations/001_core.sql), built from short descriptions and
+// Rows as the writer stores them (packages/schema/migrations), built from short descriptions and
 // inserted straight into ClickHouse: for query tests that need exact data without running the pipeline. One
 // `events` row per event, one `event_groups` row per group it is attributed to; for a group change, the current
 // row in `groups` and one `group_property_history` row per changed property.
 import { randomUUID } from 'node:crypto';
 import { insertRows, type ClickHouse } from '@groupscope/clickhouse';
+import { typedBag } from '@groupscope/schema';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -44,10 +45,11 @@ const chTime = (t: number) => new Date(t).toISOString().replace('T', ' ').replac
 
 /** A property bag as the Map columns hold it: strings as-is, anything else as JSON text; null and undefined dropped. */
 export function bag(p: Props | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p ?? {})) if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return out;
+  return typedBag(p ?? {}, 'properties').bag;
 }
+
+/** The keys of a bag holding JSON text (its *_json_keys column). */
+const jsonKeys = (p: Props | undefined): string[] => typedBag(p ?? {}, 'properties').jsonKeys;
 
 let offset = 0;
 
@@ -66,7 +68,9 @@ export function eventRows(e: TestEvent): { event: Record<string, unknown>; event
     insert_id: e.insertId ?? uuid,
     session_id: -1,
     event_properties: bag(e.props),
+    event_properties_json_keys: jsonKeys(e.props),
     user_properties: bag(e.userProps),
+    user_properties_json_keys: jsonKeys(e.userProps),
     groups: Object.fromEntries(Object.entries(groups).map(([type, values]) => [type, Object.keys(values)])),
     context: {},
     revenue: e.revenue ?? null,
@@ -75,7 +79,14 @@ export function eventRows(e: TestEvent): { event: Record<string, unknown>; event
     kafka_offset: ++offset,
   };
   const eventGroups = Object.entries(groups).flatMap(([type, values]) =>
-    Object.entries(values).map(([value, props]) => ({ ...common, group_type: type, group_value: value, group_properties: bag(props), all_group_properties: stamped })),
+    Object.entries(values).map(([value, props]) => ({
+      ...common,
+      group_type: type,
+      group_value: value,
+      group_properties: bag(props),
+      group_properties_json_keys: jsonKeys(props),
+      all_group_properties: stamped,
+    })),
   );
   return { event: { ...common, group_properties: stamped }, eventGroups };
 }
