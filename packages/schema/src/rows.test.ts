@@ -1,5 +1,5 @@
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
-import { changeRows, eventRows, groupLine, monthOf, propertyBag, typedBag, type Row } from './rows';
+import { changeRows, eventRows, groupLine, monthOf, propertyBag, typedBag, typedProperties, type Row } from './rows';
 import { COLUMNS, EVENT_INPUT } from './tables';
 
 const T = Date.UTC(2026, 10, 3, 10, 0, 0, 123);
@@ -70,6 +70,16 @@ describe('typedBag', () => {
       bag: { s: 'x', looks: '[1,2]', n: '1.5', b: 'false', a: '[1,"2"]', o: '{"k":"v"}' },
       jsonKeys: ['n', 'b', 'a', 'o'],
     });
+  });
+
+  it('reads back as the object it came from (typedProperties), __proto__ as an ordinary key', () => {
+    const props = JSON.parse('{"s":"x","looks":"[1,2]","n":1.5,"b":false,"a":[1,"2"],"o":{"k":"v"},"__proto__":[3]}') as Record<string, unknown>;
+    const { bag, jsonKeys } = typedBag(props, 'p');
+    const back = typedProperties(bag, jsonKeys);
+    expect(back).toEqual(props);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toContain('__proto__');
+    expect(typedProperties({ n: 'not json' }, ['n'])).toEqual({ n: 'not json' });
   });
 });
 

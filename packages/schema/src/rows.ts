@@ -81,17 +81,36 @@ export interface TypedBag {
 
 export function typedBag(parsed: unknown, what: string): TypedBag {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRecord(`${what} is not a JSON object`);
-  const bag: Record<string, string> = {};
+  // entries, not assignments: a key named __proto__ stays an ordinary property
+  const entries: [string, string][] = [];
   const jsonKeys: string[] = [];
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (v === null || v === undefined) continue;
-    if (typeof v === 'string') bag[k] = v;
+    if (typeof v === 'string') entries.push([k, v]);
     else {
-      bag[k] = JSON.stringify(v);
+      entries.push([k, JSON.stringify(v)]);
       jsonKeys.push(k);
     }
   }
-  return { bag, jsonKeys };
+  return { bag: Object.fromEntries(entries), jsonKeys };
+}
+
+/**
+ * A bag read back with its JSON types: the values of `jsonKeys` parsed, every other value a string (the inverse of
+ * typedBag). A listed value that is not JSON (a row written otherwise) stays a string.
+ */
+export function typedProperties(bag: Record<string, string>, jsonKeys: readonly string[]): Record<string, unknown> {
+  const json = new Set(jsonKeys);
+  return Object.fromEntries(
+    Object.entries(bag).map(([k, v]) => {
+      if (!json.has(k)) return [k, v];
+      try {
+        return [k, JSON.parse(v) as unknown];
+      } catch {
+        return [k, v];
+      }
+    }),
+  );
 }
 
 /** A property's value as history stores it: the text a Map(String, String) bag would hold. */
