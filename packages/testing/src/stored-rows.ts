@@ -25,6 +25,8 @@ export interface TestEvent {
   /** every group the event is attributed to (user-level and event-level): type -> value -> properties as stamped */
   groups?: Record<string, Record<string, Props>>;
   revenue?: number | null;
+  /** built-in user properties (device and location fields) */
+  context?: Record<string, string>;
   insertId?: string;
   uuid?: string;
 }
@@ -72,7 +74,7 @@ export function eventRows(e: TestEvent): { event: Record<string, unknown>; event
     user_properties: bag(e.userProps),
     user_properties_json_keys: jsonKeys(e.userProps),
     groups: Object.fromEntries(Object.entries(groups).map(([type, values]) => [type, Object.keys(values)])),
-    context: {},
+    context: e.context ?? {},
     revenue: e.revenue ?? null,
     receive_time: chTime(time + 1000),
     kafka_partition: 0,

@@ -12,6 +12,7 @@ import { chartEventMatcher } from '../src/charts/event-match';
 import { buildFunnelQuery, parseFunnel } from '../src/charts/funnels';
 import { buildRetentionQuery, parseRetention } from '../src/charts/retention';
 import { buildSegmentationQuery, parseSegmentation } from '../src/charts/segmentation';
+import { eventTypesQuery, propertyNamesQuery, propertyValuesQuery } from '../src/charts/suggestions';
 import { funnelStepUnits, retentionCellUnits, segmentationPointUnits } from '../src/charts/units';
 import { behavioralMembers } from '../src/cohorts/compute';
 import { parseCohortDefinition } from '../src/cohorts/definition';
@@ -155,6 +156,19 @@ const CASES: Case[] = [
     const plan = parseRetention({ ...base(h), g: `gp:${h}`, se: J({ event_type: h, filters: filtersOf(h) }), re: '_all' }, project, limits);
     return [retentionCellUnits(plan, h, 1, [h], PROJECT, t, props(plan.segments))];
   }],
+  // what the chart pickers suggest
+  ['suggestions: event types', () => [eventTypesQuery(t, PROJECT, 1e12)], false],
+  ['suggestions: property names', (h) => [
+    propertyNamesQuery(t, PROJECT, { type: 'event', now: 1e12, eventType: h }),
+    propertyNamesQuery(t, PROJECT, { type: 'user', now: 1e12, eventType: h }),
+    propertyNamesQuery(t, PROJECT, { type: 'group', now: 1e12, groupType: h }),
+  ]],
+  ['suggestions: property values', (h) => [
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'event', key: h }, now: 1e12, eventType: h, prefix: h, limit: 5 }),
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'user', key: h }, now: 1e12, limit: 5 }),
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'context', key: h }, now: 1e12, prefix: h, limit: 5 }),
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'group', groupType: h, key: h }, now: 1e12, prefix: h, limit: 5 }),
+  ]],
   // the catalog: what exists in a project
   ['catalog: known group types', () => [knownGroupTypesQuery(t, PROJECT)], false],
   ['catalog: group type and properties', (h) => [

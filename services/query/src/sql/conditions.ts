@@ -142,6 +142,23 @@ function elementsOf(text: Sql): Sql {
   return sql`arrayMap(__x -> if(startsWith(__x, '"'), JSONExtractString(__x), __x), JSONExtractArrayRaw(${text}))`;
 }
 
+/** What the operators compare: a list's elements, or the value alone (as a one-element array). */
+export function valueElements(v: PropValue): Sql {
+  return v.list ? sql`if(${v.list}, ${elementsOf(v.text)}, [${v.text}])` : sql`[${v.text}]`;
+}
+
+/** A property of a row that has one value of it (anything but a group type the row does not hold as its own). */
+export function propertyValue(ctx: BuildContext, prop: PropRef): PropValue {
+  const v = valueOf(ctx, prop);
+  if (!('single' in v)) throw new Error(`${prop.kind} property has several values on this source`);
+  return v.single;
+}
+
+/** A group property of a row of `groups`: its current value. */
+export function currentGroupValue(key: string): PropValue {
+  return rawJsonValue(sql`JSONExtractRaw(properties_json, ${param(key, 'String')})`);
+}
+
 /** The operator an operator negates, and whether an unset property matches the negation ("weak") or not ("strong"). */
 type Positive = Op | 'set contains any';
 const NEGATIONS: Partial<Record<Op, { of: Positive; unset: boolean }>> = {
@@ -158,7 +175,7 @@ const COMPARE: Partial<Record<Op, string>> = { less: '<', 'less or equal': '<=',
 /** The positive test on a value that is set. A list is tested element by element (any element), the set operators on its elements as a set. */
 function positive(op: Positive, c: PropCondition, v: PropValue): Sql {
   // one element for a scalar; a value list may be large, so each operator names it once
-  const elements = v.list ? sql`if(${v.list}, ${elementsOf(v.text)}, [${v.text}])` : sql`[${v.text}]`;
+  const elements = valueElements(v);
   const anyElement = (test: (x: Sql) => Sql): Sql => (v.list ? sql`arrayExists(${ELEMENT_VAR} -> ${test(ELEMENT_VAR)}, ${elements})` : test(v.text));
   const values = () => param(c.values, 'Array(String)');
   const compare = COMPARE[op as Op];
