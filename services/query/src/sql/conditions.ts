@@ -139,7 +139,7 @@ export function numberOf(ctx: BuildContext, prop: PropRef): Sql {
 
 /** A JSON list's elements as the Map columns would hold them: strings unquoted, anything else as its JSON text. */
 function elementsOf(text: Sql): Sql {
-  return sql`arrayMap(__x -> if(startsWith(__x, '"'), JSONExtractString(__x), __x), JSONExtractArrayRaw(${text}))`;
+  return sql`JSONExtract(${text}, 'Array(String)')`;
 }
 
 /** What the operators compare: a list's elements, or the value alone (as a one-element array). */
@@ -172,22 +172,24 @@ const NEGATIONS: Partial<Record<Op, { of: Positive; unset: boolean }>> = {
 
 const COMPARE: Partial<Record<Op, string>> = { less: '<', 'less or equal': '<=', greater: '>', 'greater or equal': '>=' };
 
-/** The positive test on a value that is set. A list is tested element by element (any element), the set operators on its elements as a set. */
+/**
+ * The positive test on a value that is set. A list is tested element by element (any element), the set operators on
+ * its elements as a set. A scalar is tested as it is, without building an array per row (the common case).
+ */
 function positive(op: Positive, c: PropCondition, v: PropValue): Sql {
-  // one element for a scalar; a value list may be large, so each operator names it once
-  const elements = valueElements(v);
-  const anyElement = (test: (x: Sql) => Sql): Sql => (v.list ? sql`arrayExists(${ELEMENT_VAR} -> ${test(ELEMENT_VAR)}, ${elements})` : test(v.text));
+  const anyElement = (test: (x: Sql) => Sql): Sql =>
+    v.list ? sql`if(${v.list}, arrayExists(${ELEMENT_VAR} -> ${test(ELEMENT_VAR)}, ${elementsOf(v.text)}), ${test(v.text)})` : test(v.text);
   const values = () => param(c.values, 'Array(String)');
   const compare = COMPARE[op as Op];
   if (compare) {
     // as text: a number past 2^53 (e.g. 1e29) is a valid Float64, but a JS number binding would refuse it
-    const n = param(String(c.number), 'Float64');
-    if (v.number) return sql`ifNull(${v.number} ${trusted(compare)} ${n}, 0)`;
-    return anyElement((x) => sql`ifNull(toFloat64OrNull(${x}) ${trusted(compare)} ${n}, 0)`);
+    const n = () => param(String(c.number), 'Float64');
+    if (v.number) return sql`ifNull(${v.number} ${trusted(compare)} ${n()}, 0)`;
+    return anyElement((x) => sql`ifNull(toFloat64OrNull(${x}) ${trusted(compare)} ${n()}, 0)`);
   }
   switch (op) {
     case 'is':
-      return v.list ? sql`hasAny(${elements}, ${values()})` : sql`${v.text} IN ${values()}`;
+      return v.list ? sql`if(${v.list}, hasAny(${elementsOf(v.text)}, ${values()}), ${v.text} IN ${values()})` : sql`${v.text} IN ${values()}`;
     case 'contains':
       return anyElement((x) => sql`multiSearchAnyCaseInsensitiveUTF8(${x}, ${values()})`);
     case 'starts with':
@@ -195,21 +197,31 @@ function positive(op: Positive, c: PropCondition, v: PropValue): Sql {
     case 'glob match':
       return anyElement((x) => sql`match(${x}, ${param(globPattern(c.values), 'String')})`);
     case 'set is':
-      return sql`(arraySort(arrayDistinct(${elements})) = arraySort(arrayDistinct(${values()})))`;
+      return sql`(arraySort(arrayDistinct(${valueElements(v)})) = arraySort(arrayDistinct(${values()})))`;
     case 'set contains':
-      return sql`hasAll(${elements}, ${values()})`;
+      return sql`hasAll(${valueElements(v)}, ${values()})`;
     case 'set contains any':
-      return sql`hasAny(${elements}, ${values()})`;
+      return sql`hasAny(${valueElements(v)}, ${values()})`;
     default:
       throw new Error(`operator ${op} has no positive form`);
   }
+}
+
+/**
+ * Whether the positive test could hold for an unset property, whose text is '' (and which no number is): then
+ * `present` must be tested too; otherwise the test alone says it.
+ */
+function matchesUnset(op: Positive, c: PropCondition): boolean {
+  if (COMPARE[op as Op]) return false;
+  if (op === 'is') return c.values.includes('');
+  return true;
 }
 
 /** The value matches the positive operator: set and passing the test, or (`is` "(none)") not set or empty. */
 function matches(op: Positive, c: PropCondition, v: PropValue): Sql {
   const none = c.none ? sql`${v.text} = ''` : null;
   if (c.values.length === 0 && none) return sql`(${none})`;
-  const test = sql`(${v.present} AND ${positive(op, c, v)})`;
+  const test = matchesUnset(op, c) ? sql`(${v.present} AND ${positive(op, c, v)})` : sql`(${positive(op, c, v)})`;
   return none ? sql`(${test} OR ${none})` : test;
 }
 
