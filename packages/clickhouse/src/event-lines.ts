@@ -13,7 +13,13 @@ export type EventTable = 'events' | 'event_groups';
 /** event_groups columns in order, from an event line and one of its group_rows entries `g`. */
 function eventGroupsSelect(): SqlValue {
   const lineColumns = EVENT_INPUT.map(([name]) => name);
-  const from: Record<string, string> = { group_type: 'g.1', group_value: 'g.2', group_properties: 'g.3', all_group_properties: 'group_properties' };
+  const from: Record<string, string> = {
+    group_type: 'g.1',
+    group_value: 'g.2',
+    group_properties: 'g.3',
+    group_properties_json_keys: 'g.4',
+    all_group_properties: 'group_properties',
+  };
   const exprs = COLUMNS.event_groups.map((c) => {
     const expr = from[c] ?? (lineColumns.includes(c) ? c : undefined);
     if (!expr) throw new Error(`event_groups column ${c} has no source in the event line`);

@@ -20,8 +20,8 @@ export function eventRowObjects(e: EnrichedEvent, partition: number, offset: num
   const out = eventRows(e, partition, offset);
   if (out.kind !== 'ok') return out;
   const line = named(LINE_COLUMNS, out.value.line);
-  const eventGroups = (line.group_rows as [string, string, Record<string, string>][]).map(([group_type, group_value, bag]) =>
-    pick('event_groups', { ...line, group_type, group_value, group_properties: bag, all_group_properties: line.group_properties }),
+  const eventGroups = (line.group_rows as [string, string, Record<string, string>, string[]][]).map(([group_type, group_value, bag, jsonKeys]) =>
+    pick('event_groups', { ...line, group_type, group_value, group_properties: bag, group_properties_json_keys: jsonKeys, all_group_properties: line.group_properties }),
   );
   return { kind: 'ok', value: { event: pick('events', line), eventGroups } };
 }

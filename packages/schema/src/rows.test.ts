@@ -1,5 +1,5 @@
 import type { EnrichedEvent, GroupChange } from '@groupscope/events';
-import { changeRows, eventRows, groupLine, monthOf, propertyBag, type Row } from './rows';
+import { changeRows, eventRows, groupLine, monthOf, propertyBag, typedBag, typedProperties, type Row } from './rows';
 import { COLUMNS, EVENT_INPUT } from './tables';
 
 const T = Date.UTC(2026, 10, 3, 10, 0, 0, 123);
@@ -63,6 +63,26 @@ describe('propertyBag', () => {
   });
 });
 
+describe('typedBag', () => {
+  it('names the keys whose value the bag holds as JSON text, so a string that looks like JSON stays a string', () => {
+    const parsed = JSON.parse('{"s":"x","looks":"[1,2]","n":1.5,"b":false,"a":[1,"2"],"o":{"k":"v"},"z":null}') as unknown;
+    expect(typedBag(parsed, 'p')).toEqual({
+      bag: { s: 'x', looks: '[1,2]', n: '1.5', b: 'false', a: '[1,"2"]', o: '{"k":"v"}' },
+      jsonKeys: ['n', 'b', 'a', 'o'],
+    });
+  });
+
+  it('reads back as the object it came from (typedProperties), __proto__ as an ordinary key', () => {
+    const props = JSON.parse('{"s":"x","looks":"[1,2]","n":1.5,"b":false,"a":[1,"2"],"o":{"k":"v"},"__proto__":[3]}') as Record<string, unknown>;
+    const { bag, jsonKeys } = typedBag(props, 'p');
+    const back = typedProperties(bag, jsonKeys);
+    expect(back).toEqual(props);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toContain('__proto__');
+    expect(typedProperties({ n: 'not json' }, ['n'])).toEqual({ n: 'not json' });
+  });
+});
+
 describe('monthOf', () => {
   it.each([
     [Date.UTC(2026, 0, 1), 202601],
@@ -87,7 +107,10 @@ describe('eventRows', () => {
       session_id: 1700000000000,
       event_id: -1,
       event_properties: { amount: '120', paid: 'true', tags: '["a","b"]', meta: '{"x":1}', note: 'hi' },
+      // the keys whose value is JSON text: every one but the string
+      event_properties_json_keys: ['amount', 'paid', 'tags', 'meta'],
       user_properties: { role: 'admin' },
+      user_properties_json_keys: [],
       groups: { company: ['acme', 'globex'] },
       group_properties: JSON.stringify({ company: { acme: { plan: 'enterprise', seats: 40 }, globex: {} } }),
       context: { platform: 'Web', country: 'FR' },
@@ -102,8 +125,8 @@ describe('eventRows', () => {
       kafka_offset: 42,
       // one event_groups row per distinct group value, with that group's snapshot as a bag
       group_rows: [
-        ['company', 'acme', { plan: 'enterprise', seats: '40' }],
-        ['company', 'globex', {}],
+        ['company', 'acme', { plan: 'enterprise', seats: '40' }, ['seats']],
+        ['company', 'globex', {}, []],
       ],
       want: 3,
     });
@@ -112,7 +135,7 @@ describe('eventRows', () => {
 
   it('gives a group without a snapshot an empty bag, and an event without groups no group rows', () => {
     const a = ok(eventRows(event({ groups: { team: ['t1'] }, group_properties: [] }), 0, 1));
-    expect(parse('event line', a.line).group_rows).toEqual([['team', 't1', {}]]);
+    expect(parse('event line', a.line).group_rows).toEqual([['team', 't1', {}, []]]);
     const b = ok(eventRows(event({ groups: {}, group_properties: [] }), 0, 1));
     expect(b.groupRows).toBe(0);
     expect(parse('event line', b.line)).toMatchObject({ groups: {}, group_properties: '{}', group_rows: [] });
@@ -125,7 +148,7 @@ describe('eventRows', () => {
       event_type: hostile,
       user_id: hostile,
       event_properties: { [hostile]: hostile },
-      group_rows: [[hostile, hostile, {}]],
+      group_rows: [[hostile, hostile, {}, []]],
     });
   });
 

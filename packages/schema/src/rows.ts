@@ -67,13 +67,50 @@ function parseJson(json: string, what: string): unknown {
 }
 
 export function bagOf(parsed: unknown, what: string): Record<string, string> {
+  return typedBag(parsed, what).bag;
+}
+
+/**
+ * A property bag and its keys whose value is JSON text rather than a string (the *_json_keys columns): with both,
+ * a reader gives every value back with its JSON type and tells a list from a string that looks like one.
+ */
+export interface TypedBag {
+  bag: Record<string, string>;
+  jsonKeys: string[];
+}
+
+export function typedBag(parsed: unknown, what: string): TypedBag {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRecord(`${what} is not a JSON object`);
-  const bag: Record<string, string> = {};
+  // entries, not assignments: a key named __proto__ stays an ordinary property
+  const entries: [string, string][] = [];
+  const jsonKeys: string[] = [];
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (v === null || v === undefined) continue;
-    bag[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    if (typeof v === 'string') entries.push([k, v]);
+    else {
+      entries.push([k, JSON.stringify(v)]);
+      jsonKeys.push(k);
+    }
   }
-  return bag;
+  return { bag: Object.fromEntries(entries), jsonKeys };
+}
+
+/**
+ * A bag read back with its JSON types: the values of `jsonKeys` parsed, every other value a string (the inverse of
+ * typedBag). A listed value that is not JSON (a row written otherwise) stays a string.
+ */
+export function typedProperties(bag: Record<string, string>, jsonKeys: readonly string[]): Record<string, unknown> {
+  const json = new Set(jsonKeys);
+  return Object.fromEntries(
+    Object.entries(bag).map(([k, v]) => {
+      if (!json.has(k)) return [k, v];
+      try {
+        return [k, JSON.parse(v) as unknown];
+      } catch {
+        return [k, v];
+      }
+    }),
+  );
 }
 
 /** A property's value as history stores it: the text a Map(String, String) bag would hold. */
@@ -127,13 +164,14 @@ function eventRowOrThrow(e: EnrichedEvent, partition: number, offset: number): R
   const groups = cleanGroups(e.groups);
   // {type: {value: {props}}} as stamped at ingest, built from the snapshots' own JSON text
   const byType = new Map<string, string[]>();
+  // each group's bag and its JSON keys, as the tail of its group_rows tuple
   const bags = new Map<string, string>();
   for (const s of e.group_properties) {
-    const bag = bagOf(parseJson(s.properties, 'group_properties snapshot'), 'group_properties snapshot');
+    const typed = typedBag(parseJson(s.properties, 'group_properties snapshot'), 'group_properties snapshot');
     let entries = byType.get(s.group_type);
     if (!entries) byType.set(s.group_type, (entries = []));
     entries.push(`${str(s.group_value)}:${s.properties}`);
-    bags.set(`${s.group_type}\u0000${s.group_value}`, str(bag));
+    bags.set(`${s.group_type}\u0000${s.group_value}`, `${str(typed.bag)},${str(typed.jsonKeys)}`);
   }
   let snapshots = '{';
   for (const [type, entries] of byType) snapshots += `${snapshots.length > 1 ? ',' : ''}${str(type)}:{${entries.join(',')}}`;
@@ -143,14 +181,16 @@ function eventRowOrThrow(e: EnrichedEvent, partition: number, offset: number): R
   for (const type of Object.keys(groups)) {
     const typeText = str(type);
     for (const value of groups[type]!) {
-      groupRows += `${n++ > 0 ? ',' : ''}[${typeText},${str(value)},${bags.get(`${type}\u0000${value}`) ?? '{}'}]`;
+      groupRows += `${n++ > 0 ? ',' : ''}[${typeText},${str(value)},${bags.get(`${type}\u0000${value}`) ?? '{},[]'}]`;
     }
   }
   groupRows += ']';
+  const eventProps = typedBag(parseJson(e.event_properties, 'event_properties'), 'event_properties');
+  const userProps = typedBag(parseJson(e.user_properties, 'user_properties'), 'user_properties');
   const line =
     `[${e.project_id},${e.event_time},${str(e.event_type)},${str(e.uuid)},${str(e.user_id ?? '')},${str(e.device_id ?? '')},` +
     `${str(e.insert_id ?? '')},${int64(e.session_id, -1)},${int64(e.event_id, -1)},` +
-    `${str(propertyBag(e.event_properties, 'event_properties'))},${str(propertyBag(e.user_properties, 'user_properties'))},` +
+    `${str(eventProps.bag)},${str(eventProps.jsonKeys)},${str(userProps.bag)},${str(userProps.jsonKeys)},` +
     `${str(groups)},${str(snapshots)},${str(e.context)},${num(e.revenue)},${num(e.price)},${num(e.quantity)},` +
     `${num(e.location_lat)},${num(e.location_lng)},${str(e.extra ?? '{}')},${e.receive_time},${partition},${offset},${groupRows},${WANT_EVENTS | WANT_EVENT_GROUPS}]\n`;
   return { offset, month: monthOf(e.event_time), line, groupRows: n };

@@ -5,13 +5,14 @@
 export const COLUMNS = {
   events: [
     'project_id', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id', 'session_id', 'event_id',
-    'event_properties', 'user_properties', 'groups', 'group_properties', 'context', 'revenue', 'price', 'quantity',
-    'location_lat', 'location_lng', 'extra', 'receive_time', 'kafka_partition', 'kafka_offset',
+    'event_properties', 'event_properties_json_keys', 'user_properties', 'user_properties_json_keys', 'groups', 'group_properties',
+    'context', 'revenue', 'price', 'quantity', 'location_lat', 'location_lng', 'extra', 'receive_time', 'kafka_partition', 'kafka_offset',
   ],
   event_groups: [
     'project_id', 'group_type', 'group_value', 'event_time', 'event_type', 'uuid', 'user_id', 'device_id', 'insert_id',
-    'session_id', 'event_properties', 'user_properties', 'group_properties', 'groups', 'all_group_properties', 'context',
-    'revenue', 'receive_time', 'kafka_partition', 'kafka_offset',
+    'session_id', 'event_properties', 'event_properties_json_keys', 'user_properties', 'user_properties_json_keys',
+    'group_properties', 'group_properties_json_keys', 'groups', 'all_group_properties', 'context', 'revenue', 'receive_time',
+    'kafka_partition', 'kafka_offset',
   ],
   groups: [
     'project_id', 'group_type', 'group_value', 'properties', 'properties_json', 'updated_at', 'first_identified',
@@ -32,12 +33,13 @@ export type TableName = keyof typeof COLUMNS;
 export const EVENT_INPUT: readonly (readonly [string, string])[] = [
   ['project_id', 'UInt32'], ['event_time', 'DateTime64(3)'], ['event_type', 'String'], ['uuid', 'UUID'], ['user_id', 'String'],
   ['device_id', 'String'], ['insert_id', 'String'], ['session_id', 'Int64'], ['event_id', 'Int64'],
-  ['event_properties', 'Map(String, String)'], ['user_properties', 'Map(String, String)'], ['groups', 'Map(String, Array(String))'],
+  ['event_properties', 'Map(String, String)'], ['event_properties_json_keys', 'Array(String)'], ['user_properties', 'Map(String, String)'],
+  ['user_properties_json_keys', 'Array(String)'], ['groups', 'Map(String, Array(String))'],
   ['group_properties', 'String'], ['context', 'Map(String, String)'], ['revenue', 'Nullable(Float64)'], ['price', 'Nullable(Float64)'],
   ['quantity', 'Nullable(Int64)'], ['location_lat', 'Nullable(Float64)'], ['location_lng', 'Nullable(Float64)'], ['extra', 'String'],
   ['receive_time', 'DateTime64(3)'], ['kafka_partition', 'UInt32'], ['kafka_offset', 'UInt64'],
-  // one (group type, group value, that group's property bag) per event_groups row
-  ['group_rows', 'Array(Tuple(String, String, Map(String, String)))'],
+  // one (group type, group value, that group's property bag, the bag's keys holding JSON text) per event_groups row
+  ['group_rows', 'Array(Tuple(String, String, Map(String, String), Array(String)))'],
   // which tables still need the line: bit 0 events, bit 1 event_groups. Always the last, one digit: the writer
   // clears bits in place (the byte WANT_FROM_END bytes before the line's end) for tables that hold it already.
   ['want', 'UInt8'],

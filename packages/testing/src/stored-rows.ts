@@ -25,6 +25,8 @@ export interface TestEvent {
   /** every group the event is attributed to (user-level and event-level): type -> value -> properties as stamped */
   groups?: Record<string, Record<string, Props>>;
   revenue?: number | null;
+  /** built-in user properties (device and location fields) */
+  context?: Record<string, string>;
   insertId?: string;
   uuid?: string;
 }
@@ -62,6 +64,7 @@ export function testEnrichedEvent(e: TestEvent): EnrichedEvent {
     user_properties: JSON.stringify(e.userProps ?? {}),
     groups: Object.fromEntries(Object.entries(groups).map(([type, values]) => [type, Object.keys(values)])),
     revenue: e.revenue ?? null,
+    context: e.context ?? {},
   });
   const snapshots = Object.entries(groups).flatMap(([group_type, values]) =>
     Object.entries(values).map(([group_value, props]) => ({ group_type, group_value, properties: JSON.stringify(props) })),

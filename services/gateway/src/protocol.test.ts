@@ -127,6 +127,18 @@ describe('processEvents: records', () => {
     expect(a.kinds).toEqual({ event: 2, identify: 0, group_identify: 0 });
   });
 
+  it('computes revenue from price and quantity when an event has no revenue, as Amplitude does', () => {
+    const a = ok(processEvents({
+      api_key: 'key-7',
+      events: [
+        { user_id: 'buyer-1', event_type: 'Purchased', price: 9.5, quantity: 2 },
+        { user_id: 'buyer-1', event_type: 'Purchased', price: 4 },
+        { user_id: 'buyer-1', event_type: 'Purchased', price: 4, quantity: 2, revenue: 5 },
+      ],
+    }, 'httpapi', ctx()));
+    expect(decodeIngest(a).map((r) => [r.rec.revenue, r.rec.price, r.rec.quantity])).toEqual([[19, 9.5, 2], [4, 4, null], [5, 4, 2]]);
+  });
+
   it('sends $identify as kind identify and $groupidentify as one GroupIdentifyRecord per group', () => {
     const a = ok(processEvents({
       api_key: 'key-7',

@@ -22,6 +22,17 @@ export function messageBytes(m: OutMessage): number {
   return m.value.length + Buffer.byteLength(m.key) + 64;
 }
 
+/**
+ * An event's revenue as Amplitude computes it: `revenue` when sent, else `price * quantity` (quantity 1 when absent),
+ * else none. Set here, on the record, so Kafka, storage and every chart see the same number.
+ */
+export function revenueOf(e: Pick<NormalizedEvent, 'revenue' | 'price' | 'quantity'>): number | null {
+  if (e.revenue !== null) return e.revenue;
+  if (e.price === null) return null;
+  const revenue = e.price * (e.quantity ?? 1);
+  return Number.isFinite(revenue) ? revenue : null;
+}
+
 export function ingestRecord(e: NormalizedEvent, kind: IngestRecord['kind'], ctx: RecordContext): IngestRecord {
   return {
     kind,
@@ -39,7 +50,7 @@ export function ingestRecord(e: NormalizedEvent, kind: IngestRecord['kind'], ctx
     user_properties: e.user_properties,
     groups: e.groups,
     context: e.context,
-    revenue: e.revenue,
+    revenue: revenueOf(e),
     price: e.price,
     quantity: e.quantity,
     location_lat: e.location_lat,

@@ -271,8 +271,8 @@ describe('funnels', () => {
 describe('retention', () => {
   const signedUp = { event_type: 'Signed Up' };
 
-  it('counts n-day and rolling retention of users', async () => {
-    const nday = ok(await retention({ se: signedUp, re: '_all' }));
+  it('counts n-day and rolling retention of users in calendar days', async () => {
+    const nday = ok(await retention({ se: signedUp, re: '_all', rt: 'calendar' }));
     const first = nday.series[0]!;
     expect(first.dates).toEqual(['2025-11-01', '2025-11-02', '2025-11-03', '2025-11-04']);
     expect(first.values['2025-11-01']!.map((c) => [c.count, c.outof, c.incomplete])).toEqual([
@@ -281,22 +281,29 @@ describe('retention', () => {
     expect(first.values['2025-11-04']).toEqual([{ count: 0, outof: 0, incomplete: false }]);
     expect(first.combined.map((c) => [c.count, c.outof])).toEqual([[2, 2], [1, 2], [0, 2], [1, 2]]);
     expect(nday.seriesMeta).toEqual([{ segmentIndex: 0 }]);
-    const rolling = ok(await retention({ se: signedUp, re: '_all', rm: 'rolling' }));
+    const rolling = ok(await retention({ se: signedUp, re: '_all', rm: 'rolling', rt: 'calendar' }));
     expect(counts(rolling.series[0]!.values['2025-11-01'])).toEqual([2, 2, 1, 1]);
   });
 
   it('retains accounts through any member, and finds new accounts by their first event', async () => {
-    const acct = ok(await retention({ se: signedUp, re: '_all', countGroup: 'company' }));
+    const acct = ok(await retention({ se: signedUp, re: '_all', countGroup: 'company', rt: 'calendar' }));
     expect(counts(acct.series[0]!.values['2025-11-01'])).toEqual([2, 2, 0, 2]);
-    const fresh = ok(await retention({ se: '_new', re: '_active', countGroup: 'company' }));
+    const fresh = ok(await retention({ se: '_new', re: '_active', countGroup: 'company', rt: 'calendar' }));
     expect(counts(fresh.series[0]!.values['2025-11-01'])).toEqual([2, 2, 0, 2]);
     expect(counts(fresh.series[0]!.values['2025-11-04'])).toEqual([1]);
   });
 
   it('groups cohorts by a property of their start event', async () => {
-    const byRole = ok(await retention({ se: signedUp, re: '_all', g: 'gp:role' }));
+    const byRole = ok(await retention({ se: signedUp, re: '_all', g: 'gp:role', rt: 'calendar' }));
     expect(byRole.seriesMeta).toEqual([{ segmentIndex: 0, groupValue: 'admin' }]);
     expect(counts(byRole.series[0]!.values['2025-11-01'])).toEqual([2, 1, 0, 1]);
+  });
+
+  it('counts in 24-hour windows from each start by default: carol returns 71 hours after signing up, on day 2', async () => {
+    const nday = ok(await retention({ se: signedUp, re: '_all' }));
+    expect(counts(nday.series[0]!.values['2025-11-01'])).toEqual([2, 1, 1, 0]);
+    const rolling = ok(await retention({ se: signedUp, re: '_all', rm: 'rolling' }));
+    expect(counts(rolling.series[0]!.values['2025-11-01'])).toEqual([2, 2, 1, 0]);
   });
 });
 

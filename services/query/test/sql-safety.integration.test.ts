@@ -12,6 +12,7 @@ import { chartEventMatcher } from '../src/charts/event-match';
 import { buildFunnelQuery, parseFunnel } from '../src/charts/funnels';
 import { buildRetentionQuery, parseRetention } from '../src/charts/retention';
 import { buildSegmentationQuery, parseSegmentation } from '../src/charts/segmentation';
+import { eventTypesQuery, propertyNamesQuery, propertyValuesQuery } from '../src/charts/suggestions';
 import { funnelStepUnits, retentionCellUnits, segmentationPointUnits } from '../src/charts/units';
 import { behavioralMembers } from '../src/cohorts/compute';
 import { parseCohortDefinition } from '../src/cohorts/definition';
@@ -80,6 +81,10 @@ const filtersOf = (h: string) => [
   { subprop_type: 'group', group_type: h, subprop_key: h, subprop_op: 'does not contain', subprop_value: [h] },
   { subprop_type: 'group', group_type: h, subprop_op: 'is', subprop_value: [h] },
   { subprop_type: 'event', subprop_key: h, subprop_op: 'greater', subprop_value: ['123456789012345678901234567890'] },
+  { subprop_type: 'event', subprop_key: h, subprop_op: 'glob match', subprop_value: [h, `**${h}?*`] },
+  { subprop_type: 'user', subprop_key: `gp:${h}`, subprop_op: 'does not start with', subprop_value: [h] },
+  { subprop_type: 'group', group_type: h, subprop_key: h, subprop_op: 'set does not contain', subprop_value: [h, '(none)'] },
+  { subprop_type: 'event', subprop_key: '$revenue', subprop_op: 'less', subprop_value: ['5'] },
 ];
 const segmentsOf = (h: string) => J([{ prop: `gp:${h}`, op: 'is', values: [h] }, { prop: `group:${h}:${h}`, op: 'set is', values: [h] }]);
 const base = (h: string): Query => ({ start: '20251101', end: '20251130', s: segmentsOf(h) });
@@ -153,6 +158,7 @@ const CASES: Case[] = [
   ['retention: n-day, users', (h) => retention({ ...base(h), se: J({ event_type: h, filters: filtersOf(h) }), re: J({ event_type: h, filters: filtersOf(h) }), g: `gp:${h}` })],
   ['retention: rolling weekly, countGroup, current', (h) => retention({ ...base(h), rm: 'rolling', i: '7', countGroup: h, gpMode: 'current', se: J({ event_type: h, group_by: [{ type: 'group', group_type: h, value: h }] }), re: '_all' })],
   ['retention: _new monthly', (h) => retention({ ...base(h), i: '30', se: '_new', re: J({ event_type: h, filters: filtersOf(h) }) })],
+  ['retention: calendar weeks, users', (h) => retention({ ...base(h), i: '7', rt: 'calendar', se: J({ event_type: h, filters: filtersOf(h) }), re: '_all', g: `group:${h}:${h}` })],
   // the microscope: the units behind a point, and the page of them it replies
   ['microscope: segmentation point, series by group property', (h) => {
     const plan = parseSegmentation({ ...base(h), e: J({ event_type: h, filters: filtersOf(h), group_by: [{ type: 'group', group_type: h, value: h }] }) }, project, limits);
@@ -167,6 +173,19 @@ const CASES: Case[] = [
     const plan = parseRetention({ ...base(h), g: `gp:${h}`, se: J({ event_type: h, filters: filtersOf(h) }), re: '_all' }, project, limits);
     return [retentionCellUnits(plan, h, 1, [h], PROJECT, t, props(plan.segments))];
   }],
+  // what the chart pickers suggest
+  ['suggestions: event types', () => [eventTypesQuery(t, PROJECT, 1e12)], false],
+  ['suggestions: property names', (h) => [
+    propertyNamesQuery(t, PROJECT, { type: 'event', now: 1e12, eventType: h }),
+    propertyNamesQuery(t, PROJECT, { type: 'user', now: 1e12, eventType: h }),
+    propertyNamesQuery(t, PROJECT, { type: 'group', now: 1e12, groupType: h }),
+  ]],
+  ['suggestions: property values', (h) => [
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'event', key: h }, now: 1e12, eventType: h, prefix: h, limit: 5 }),
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'user', key: h }, now: 1e12, limit: 5 }),
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'context', key: h }, now: 1e12, prefix: h, limit: 5 }),
+    propertyValuesQuery(t, PROJECT, { prop: { kind: 'group', groupType: h, key: h }, now: 1e12, prefix: h, limit: 5 }),
+  ]],
   // the catalog: what exists in a project
   ['catalog: known group types', () => [knownGroupTypesQuery(t, PROJECT)], false],
   ['catalog: group type and properties', (h) => [

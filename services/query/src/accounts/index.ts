@@ -12,7 +12,7 @@ import type { Db } from '../sql/executor';
 import { parseSearchQuery, SearchQueryError, type SearchQuery } from './search-query';
 import {
   accountQueries, activityQuery, groupTypesQuery, historyQuery, propertyExistsQuery, propertySourcesQuery, searchQuery, toAccount, toActivity, toGroupTypeCount,
-  toHistory, toPropertySources, toSummary, type ActivityRow, type GroupRow, type GroupSummary, type HistoryRow,
+  toHistory, toPropertySources, toSummary, type ActivityRow, type GroupRow, type GroupSummary, type HistoryRow, type SearchMatchRow,
 } from './store';
 
 export interface AccountsDeps {
@@ -63,8 +63,8 @@ export function accountsFeature(deps: AccountsDeps): { register(router: Router):
           if (filter.kind === 'property' && (await db.rows(propertyExistsQuery(db.table, project.id, filter.property, groupType))).length === 0) {
             throw badParam('q', `unknown group property ${JSON.stringify(filter.property)}${groupType ? ` for group type ${JSON.stringify(groupType)}` : ''}`, 'unknown_property');
           }
-          const matches = await db.rows<GroupRow>(searchQuery(db.table, project.id, { groupType, filter, limit, offset, now: now() }));
-          return { matches: matches.map((r) => summaryJson(toSummary(r))) };
+          const matches = await db.rows<SearchMatchRow>(searchQuery(db.table, project.id, { groupType, filter, limit, offset, now: now() }));
+          return { matches: matches.map((r) => ({ ...summaryJson(toSummary(r)), num_users: Number(r.num_users) })) };
         }),
       );
 

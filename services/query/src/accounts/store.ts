@@ -2,9 +2,13 @@
 // users and activity stream, and the mapping of their rows to replies. Every statement is scoped to one project
 // and binds every value; the feature's routes run them (sql/executor.ts).
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
+import { typedProperties } from '@groupscope/schema';
 import type { TableRef } from '../sql/executor';
 
-/** "Active in the last 6 months": an event attributed to the group, or a group identify, in that time. */
+/**
+ * "Active in the last 6 months": an event attributed to the group in that time. A group identify is not activity
+ * (and `/groupidentify` carries no time of its own).
+ */
 export const ACTIVE_MONTHS = 6;
 
 export interface GroupTypeCount {
@@ -40,6 +44,11 @@ export interface GroupSummary {
   first_seen: number | null;
   last_seen: number | null;
   updated_at: number | null;
+}
+
+/** A search match: distinct users of the group's events in the activity window. */
+export interface SearchMatchRow extends GroupRow {
+  num_users: number;
 }
 
 /** Current properties: the writer's JSON copy keeps types (numbers, lists); the map is the fallback. */
@@ -106,7 +115,11 @@ export function propertyExistsQuery(t: TableRef, projectId: number, property: st
     WHERE project_id = ${param(projectId, 'UInt32')} AND ${typeCond} AND property = ${param(property, 'String')} LIMIT 1`;
 }
 
-/** Groups active in the last ACTIVE_MONTHS, newest activity first (rows: GroupRow). */
+/**
+ * Groups with an event in the last ACTIVE_MONTHS, most recently active first, each with the number of distinct users
+ * of its events in that window (rows: SearchMatchRow). The users are counted for the page's groups only, each an
+ * index range of event_groups.
+ */
 export function searchQuery(t: TableRef, projectId: number, o: SearchOptions): Sql {
   const conds: Sql[] = [];
   if (o.groupType !== undefined) conds.push(sql`group_type = ${param(o.groupType, 'String')}`);
@@ -121,10 +134,16 @@ export function searchQuery(t: TableRef, projectId: number, o: SearchOptions): S
         AND property = ${param(o.filter.property, 'String')} AND value = ${param(o.filter.value, 'String')} AND removed = 0)`);
   }
   const where = conds.length ? join(conds, ' AND ') : sql`1`;
-  return sql`SELECT * FROM (${groupsQuery(t, projectId, where)})
-    WHERE greatest(last_seen, updated_at) >= toUnixTimestamp64Milli(subtractMonths(fromUnixTimestamp64Milli(${param(o.now, 'Int64')}, 'UTC'), ${param(ACTIVE_MONTHS, 'UInt8')}))
-    ORDER BY greatest(last_seen, updated_at) DESC, group_type, group_value
-    LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt32')}`;
+  const since = () => sql`subtractMonths(fromUnixTimestamp64Milli(${param(o.now, 'Int64')}, 'UTC'), ${param(ACTIVE_MONTHS, 'UInt8')})`;
+  const order = sql`ORDER BY last_seen DESC, group_type, group_value`;
+  const page = () => sql`SELECT * FROM (${groupsQuery(t, projectId, where)})
+    WHERE last_seen >= toUnixTimestamp64Milli(${since()})
+    ${order} LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt32')}`;
+  const users = sql`SELECT group_type, group_value, uniqExact(user_key) AS num_users FROM ${trusted(t('event_groups'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND event_time >= ${since()}
+      AND (group_type, group_value) IN (SELECT group_type, group_value FROM (${page()}))
+    GROUP BY group_type, group_value`;
+  return sql`SELECT m.*, ifNull(n.num_users, 0) AS num_users FROM (${page()}) AS m LEFT JOIN (${users}) AS n USING (group_type, group_value) ${order}`;
 }
 
 export interface AccountDetail {
@@ -164,8 +183,8 @@ export interface ActivityEvent {
   device_id: string | null;
   insert_id: string | null;
   session_id: number;
-  event_properties: Record<string, string>;
-  user_properties: Record<string, string>;
+  event_properties: Record<string, unknown>;
+  user_properties: Record<string, unknown>;
   groups: Record<string, string[]>;
   group_properties: Record<string, unknown>;
   context: Record<string, string>;
@@ -181,15 +200,18 @@ export interface ActivityRow {
   insert_id: string;
   session_id: number;
   event_properties: Record<string, string>;
+  event_properties_json_keys: string[];
   user_properties: Record<string, string>;
+  user_properties_json_keys: string[];
   group_properties: Record<string, string>;
+  group_properties_json_keys: string[];
   groups: Record<string, string[]>;
   all_group_properties: string;
   context: Record<string, string>;
   revenue: number | null;
 }
 
-/** Properties of every group of the event as stamped at ingest: the writer's JSON, else this group's map. */
+/** Properties of every group of the event as stamped at ingest: the writer's JSON, else this group's bag. */
 function stampedGroupProperties(r: ActivityRow, groupType: string, groupValue: string): Record<string, unknown> {
   if (r.all_group_properties && r.all_group_properties !== '{}') {
     try {
@@ -199,7 +221,7 @@ function stampedGroupProperties(r: ActivityRow, groupType: string, groupValue: s
       // fall back to this group's own snapshot
     }
   }
-  return { [groupType]: { [groupValue]: r.group_properties } };
+  return { [groupType]: { [groupValue]: typedProperties(r.group_properties, r.group_properties_json_keys) } };
 }
 
 /** The account's events, newest (latest) or oldest (earliest) first: an index range read in order. */
@@ -212,7 +234,8 @@ export function activityQuery(
 ): Sql {
   const order = trusted(o.direction === 'latest' ? 'DESC' : 'ASC');
   return sql`SELECT toString(uuid) AS uuid, event_type, toUnixTimestamp64Milli(event_time) AS time, user_id, device_id, insert_id, session_id,
-           event_properties, user_properties, group_properties, groups, all_group_properties, context, revenue
+           event_properties, event_properties_json_keys, user_properties, user_properties_json_keys, group_properties,
+           group_properties_json_keys, groups, all_group_properties, context, revenue
     FROM ${trusted(t('event_groups'))}
     WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
     ORDER BY event_time ${order}, uuid ${order}
@@ -228,8 +251,8 @@ export function toActivity(r: ActivityRow, groupType: string, groupValue: string
     device_id: r.device_id || null,
     insert_id: r.insert_id || null,
     session_id: Number(r.session_id),
-    event_properties: r.event_properties,
-    user_properties: r.user_properties,
+    event_properties: typedProperties(r.event_properties, r.event_properties_json_keys),
+    user_properties: typedProperties(r.user_properties, r.user_properties_json_keys),
     groups: r.groups,
     group_properties: stampedGroupProperties(r, groupType, groupValue),
     context: r.context,

@@ -7,7 +7,7 @@ import { groupTypeOf, isAnyEvent } from '../domain/properties';
 import { andAll, conditionSql } from '../sql/conditions';
 import type { EventMatcher } from '../sql/event-match';
 import type { TableRef } from '../sql/executor';
-import { newContext } from '../sql/source';
+import { NO_RANGE, newContext } from '../sql/source';
 import { parseEventDef } from './request';
 
 /** Without a catalog, names are not checked (the SQL is the same). */
@@ -25,8 +25,7 @@ export function chartEventMatcher(table: TableRef, catalog?: Catalog): EventMatc
     const ctx = newContext({
       projectId,
       table,
-      // conditions do not read the range; only time filters and buckets do
-      range: { startDay: '1970-01-01', endDay: '1970-01-01', tz: 'UTC', fromMs: 0, toMs: 0 },
+      range: NO_RANGE,
       gpMode: 'event',
       source: rows === 'events' ? { table: 'events' } : { table: 'event_groups', groupType },
     });

@@ -1,6 +1,6 @@
-// Charts: segmentation, funnels and retention (GET /api/2/...), and what other features are handed of them at
-// composition: the units behind one point of a chart (the microscope) and the event matcher (cohorts, dynamic
-// properties).
+// Charts: segmentation, funnels and retention (GET /api/2/...), what their pickers suggest (event types, property
+// names and values), and what other features are handed of them at composition: the units behind one point of a
+// chart (the microscope) and the event matcher (cohorts, dynamic properties).
 import type { Router } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import type { Project } from '@groupscope/projects';
@@ -16,6 +16,7 @@ import { chartEventMatcher } from './event-match';
 import { funnels } from './funnels';
 import { retention } from './retention';
 import { segmentation } from './segmentation';
+import { suggestions, type SuggestionsDeps } from './suggestions';
 import { selectUnits, type PointUnits } from './units';
 
 export type { ChartEnv, QueryLimits } from './common';
@@ -28,6 +29,8 @@ export interface ChartsDeps {
   conditions: ConditionRegistry;
   limits: QueryLimits;
   logger: Logger;
+  /** the clock of the suggestions' time window (tests) */
+  now?: () => number;
 }
 
 export interface Charts {
@@ -45,6 +48,10 @@ export function chartsFeature(deps: ChartsDeps): Charts {
       router.get('/2/events/segmentation', handle(log, 'segmentation', async (req, res) => segmentation(env(projectOf(res)), req.query as Query)));
       router.get('/2/funnels', handle(log, 'funnels', async (req, res) => funnels(env(projectOf(res)), req.query as Query)));
       router.get('/2/retention', handle(log, 'retention', async (req, res) => retention(env(projectOf(res)), req.query as Query)));
+      const sd: SuggestionsDeps = { db: deps.db, catalog: deps.catalog, now: deps.now ?? Date.now };
+      router.get('/2/events/list', handle(log, 'events_list', async (_req, res) => suggestions.events(sd, projectOf(res).id)));
+      router.get('/2/properties', handle(log, 'properties', async (req, res) => suggestions.properties(sd, projectOf(res).id, req.query as Query)));
+      router.get('/2/properties/values', handle(log, 'property_values', async (req, res) => suggestions.values(sd, projectOf(res).id, req.query as Query)));
     },
     selectUnits: (project, query) => selectUnits(env(project), query),
     matchEvents: chartEventMatcher(deps.db.table, deps.catalog),

@@ -24,12 +24,12 @@ describe('parseEventDef', () => {
       }),
     );
     expect(def.eventType).toBe('Invoice Sent');
-    expect(def.filters.map((f) => [f.prop, f.op, f.values, f.number])).toEqual([
-      [{ kind: 'event', key: 'amount' }, 'greater', ['100'], 100],
-      [{ kind: 'user', key: 'role' }, 'is', ['admin', '7', 'true'], undefined],
-      [{ kind: 'context', key: 'country' }, 'is not', [''], undefined],
-      [{ kind: 'group', groupType: 'company', key: 'plan' }, 'is', ['enterprise'], undefined],
-      [{ kind: 'groupValue', groupType: 'company' }, 'is', ['42'], undefined],
+    expect(def.filters.map((f) => [f.prop, f.op, f.values, f.number, f.none])).toEqual([
+      [{ kind: 'event', key: 'amount' }, 'greater', ['100'], 100, undefined],
+      [{ kind: 'user', key: 'role' }, 'is', ['admin', '7', 'true'], undefined, undefined],
+      [{ kind: 'context', key: 'country' }, 'is not', [], undefined, true],
+      [{ kind: 'group', groupType: 'company', key: 'plan' }, 'is', ['enterprise'], undefined, undefined],
+      [{ kind: 'groupValue', groupType: 'company' }, 'is', ['42'], undefined, undefined],
     ]);
     expect(def.groupBy).toEqual([
       { kind: 'group', groupType: 'company', key: 'region' },
@@ -49,6 +49,21 @@ describe('parseEventDef', () => {
     ['an unknown subprop_type', e({ event_type: 'x', filters: [{ subprop_type: 'cohort', subprop_key: 'a', subprop_op: 'is', subprop_value: ['1'] }] }), 'invalid_definition'],
   ])('rejects %s naming the parameter', (_name, raw, code) => {
     expect(() => parseEventDef('e2', raw)).toThrow(param400('e2', code));
+  });
+
+  it('takes "(none)" as "not set" only in is / is not, and $revenue as the revenue column', () => {
+    const prop = { kind: 'event', key: 'p' } as const;
+    expect(propCondition('e', prop, 'is', ['(none)', 'a'])).toMatchObject({ values: ['a'], none: true });
+    expect(propCondition('e', prop, 'contains', ['(none)'])).toMatchObject({ values: ['(none)'] });
+    expect(propCondition('e', prop, 'contains', ['(none)']).none).toBeUndefined();
+    const def = parseEventDef('e', e({ event_type: 'x', filters: [{ subprop_type: 'event', subprop_key: '$revenue', subprop_op: 'greater', subprop_value: ['1'] }] }));
+    expect(def.filters[0]!.prop).toEqual({ kind: 'eventColumn', name: '$revenue', column: 'revenue' });
+  });
+
+  it.each(['contains', 'starts with', 'does not start with', 'glob match', 'glob does not match'])('limits %s to 100 values', (op) => {
+    const values = Array.from({ length: 101 }, (_, i) => `v${i}`);
+    expect(() => propCondition('s', { kind: 'event', key: 'p' }, op, values)).toThrow(param400('s', 'invalid_value'));
+    expect(propCondition('s', { kind: 'event', key: 'p' }, op, values.slice(1)).values).toHaveLength(100);
   });
 
   it('accepts huge but finite numbers', () => {

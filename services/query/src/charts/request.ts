@@ -4,12 +4,13 @@
 // afterwards (domain/catalog.ts).
 import { z } from 'zod';
 import {
-  BUILTIN_COLUMNS, NUMERIC_OPS, OPS, type BuiltinColumn, type Condition, type EventDef, type GpMode, type Op, type PropCondition, type PropRef,
+  BUILTIN_COLUMNS, EVENT_COLUMNS, NONE, NUMERIC_OPS, OPS, type BuiltinColumn, type Condition, type EventDef, type GpMode, type Op, type PropCondition,
+  type PropRef,
 } from '../domain/properties';
 import { badParam } from '../http/errors';
 
 /** Built-in user properties kept in the row's `context` map (device and location fields), and their aliases. */
-const BUILTIN_CONTEXT = [
+export const BUILTIN_CONTEXT = [
   'platform', 'os_name', 'os_version', 'device_brand', 'device_manufacturer', 'device_model', 'device_family', 'device_type',
   'carrier', 'country', 'region', 'city', 'dma', 'language', 'app_version', 'library', 'ip', 'start_version', 'paying',
 ] as const;
@@ -68,7 +69,14 @@ function parseOp(param: string, op: string): Op {
   return op as Op;
 }
 
-/** Builds a property condition: checks the operator's values ("(none)" means unset, numeric operators need one number). */
+/** Operators whose values are text patterns (one search or regular expression per value): at most 100 values. */
+const PATTERN_OPS: readonly Op[] = ['contains', 'does not contain', 'starts with', 'does not start with', 'glob match', 'glob does not match'];
+const MAX_PATTERNS = 100;
+
+/**
+ * Builds a property condition: checks the operator's values (numeric operators need one number; pattern operators
+ * take at most 100 values). "(none)" in `is` / `is not` stands for "not set"; elsewhere it is plain text.
+ */
 export function propCondition(param: string, prop: PropRef, rawOp: string, values: string[]): PropCondition {
   const op = parseOp(param, rawOp);
   if (values.length === 0) throw badParam(param, `${param} needs at least one value`, 'missing_value');
@@ -79,10 +87,22 @@ export function propCondition(param: string, prop: PropRef, rawOp: string, value
     }
     return { kind: 'prop', prop, op, values, number: n, param };
   }
-  if ((op === 'contains' || op === 'does not contain') && values.length > 100) {
-    throw badParam(param, `operator "${op}" takes at most 100 values`, 'invalid_value');
+  if (PATTERN_OPS.includes(op) && values.length > MAX_PATTERNS) {
+    throw badParam(param, `operator "${op}" takes at most ${MAX_PATTERNS} values`, 'invalid_value');
   }
-  return { kind: 'prop', prop, op, values: values.map((v) => (v === '(none)' ? '' : v)), param };
+  if ((op === 'is' || op === 'is not') && values.includes(NONE)) {
+    return { kind: 'prop', prop, op, values: values.filter((v) => v !== NONE), none: true, param };
+  }
+  return { kind: 'prop', prop, op, values, param };
+}
+
+/** An event property by name: a built-in one kept in a column (`$revenue`), or a key of the event's properties. */
+export function eventProp(key: string): PropRef {
+  if (Object.hasOwn(EVENT_COLUMNS, key)) {
+    const name = key as keyof typeof EVENT_COLUMNS;
+    return { kind: 'eventColumn', name, column: EVENT_COLUMNS[name] };
+  }
+  return { kind: 'event', key };
 }
 
 /** A user property name as Amplitude writes it: `gp:name` for custom ones, a bare name for built-in ones. */
@@ -114,7 +134,7 @@ export function parsePropName(param: string, raw: string): PropRef {
   }
   if (raw.startsWith('event:')) {
     const key = raw.slice('event:'.length);
-    return key ? { kind: 'event', key } : badPropName(param, raw);
+    return key ? eventProp(key) : badPropName(param, raw);
   }
   return userProp(param, raw);
 }
@@ -140,7 +160,7 @@ export function parseEventDef(param: string, raw: unknown): EventDef {
       prop = f.subprop_key ? { kind: 'group', groupType: f.group_type, key: f.subprop_key } : { kind: 'groupValue', groupType: f.group_type };
     } else {
       if (!f.subprop_key) throw badParam(param, `${where}: subprop_key is required`, 'invalid_definition', { path: `filters[${i}].subprop_key` });
-      prop = f.subprop_type === 'event' ? { kind: 'event', key: f.subprop_key } : userProp(param, f.subprop_key);
+      prop = f.subprop_type === 'event' ? eventProp(f.subprop_key) : userProp(param, f.subprop_key);
     }
     try {
       return propCondition(param, prop, f.subprop_op, f.subprop_value ?? []);
@@ -154,7 +174,7 @@ export function parseEventDef(param: string, raw: unknown): EventDef {
       return g.value ? { kind: 'group', groupType: g.group_type, key: g.value } : { kind: 'groupValue', groupType: g.group_type };
     }
     if (!g.value) throw badParam(param, `${param}.group_by[${i}]: value is required`, 'invalid_definition', { path: `group_by[${i}].value` });
-    return g.type === 'event' ? { kind: 'event', key: g.value } : userProp(param, g.value);
+    return g.type === 'event' ? eventProp(g.value) : userProp(param, g.value);
   });
   return { eventType: e.event_type, filters, groupBy, param };
 }

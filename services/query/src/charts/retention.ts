@@ -1,7 +1,12 @@
 // GET /api/2/retention: of the units that did the start event (cohort = the interval of their first one in the
 // range, or of their first event ever for `_new`), how many did the return event N intervals later (n-day) or
-// N or more intervals later (rm=rolling, "unbounded"). Intervals are calendar days, weeks or months in the
-// project's time zone; returns are counted within the chart's range.
+// N or more intervals later (rm=rolling, "unbounded"). What "N intervals later" means (docs/query-semantics.md):
+// - by default (rt=window), windows from each start event: day N is [start hour + 24·N h, start hour + 24·(N+1) h),
+//   with the start truncated to its hour in the project's time zone; week N and month N are 7- and 30-day windows
+//   from the start's local day. Every start event of the unit in its cohort interval opens windows, so one return
+//   may count for two consecutive N. Returns are read up to one window past the range, so the last cells are whole.
+// - rt=calendar: calendar days, weeks or months in the project's time zone, counted from the cohort interval;
+//   returns within the chart's range.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
 import type { EventDef, PropRef } from '../domain/properties';
@@ -12,7 +17,7 @@ import type { TableRef } from '../sql/executor';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
 import { fromWhere, localDateExpr, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
-import { addBuckets, bucketEndUtc, chDateTime, parseRange, xValues, type Interval } from '../domain/time';
+import { addBuckets, bucketEndUtc, chDateTime, parseRange, xValues, type DateRange, type Interval } from '../domain/time';
 import { buildContext, chooseSource, label, namesOf, num, resolvePlan, run, type ChartEnv, type CommonPlan, type Query, type QueryLimits } from './common';
 import { eventCondition } from './segmentation';
 
@@ -25,6 +30,8 @@ export interface RetentionPlan extends CommonPlan {
   ret: EventDef;
   interval: RetentionInterval;
   rolling: boolean;
+  /** calendar intervals (rt=calendar) instead of windows from each start event */
+  calendar: boolean;
   groupBy: PropRef[];
   limit: number;
   source: Source;
@@ -47,6 +54,10 @@ export function parseRetention(query: Query, project: Project, limits: QueryLimi
   if (!interval) throw badParam('i', `i must be one of ${Object.keys(INTERVALS).join(', ')}`);
   const rm = single('rm', query.rm);
   if (rm !== undefined && rm !== '' && rm !== 'rolling') throw badParam('rm', 'rm must be absent (n-day) or "rolling" (unbounded)', 'unsupported');
+  const rt = single('rt', query.rt);
+  if (rt !== undefined && rt !== '' && rt !== 'window' && rt !== 'calendar') {
+    throw badParam('rt', 'rt must be "window" (the default: 24-hour, 7-day or 30-day windows from each start event) or "calendar"', 'unsupported');
+  }
   const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits);
   const countGroup = parseCountGroup(single('countGroup', query.countGroup));
   const gpMode = parseGpMode(single('gpMode', query.gpMode));
@@ -55,7 +66,41 @@ export function parseRetention(query: Query, project: Project, limits: QueryLimi
   const groupBy = g ? [g] : (start?.groupBy ?? []);
   const limit = parseLimit(single('limit', query.limit), 100, limits.maxGroupByLimit);
   const source = chooseSource(countGroup, groupBy.map((p) => ({ prop: p, param: g ? 'g' : 'se' })), false);
-  return { start, ret, interval, rolling: rm === 'rolling', groupBy, limit, source, range, countGroup, gpMode, segments };
+  return { start, ret, interval, rolling: rm === 'rolling', calendar: rt === 'calendar', groupBy, limit, source, range, countGroup, gpMode, segments };
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * Windows from each start event: the start's time truncated to its local hour (day) or local day (week, month), as
+ * a number, and the window length in the same unit. Returns are truncated alike, which changes no window they
+ * fall in (windows begin on those boundaries).
+ */
+const WINDOWS: Record<RetentionInterval, { length: number; ms: number; truncMs: number }> = {
+  day: { length: 86_400, ms: DAY_MS, truncMs: HOUR_MS },
+  week: { length: 7, ms: 7 * DAY_MS, truncMs: DAY_MS },
+  month: { length: 30, ms: 30 * DAY_MS, truncMs: DAY_MS },
+};
+
+function windowTime(interval: RetentionInterval, timeZone: string): Sql {
+  const tz = param(timeZone, 'String');
+  return interval === 'day' ? sql`toInt64(toUnixTimestamp(toStartOfHour(event_time, ${tz})))` : sql`toInt64(toDate(event_time, ${tz}))`;
+}
+
+/**
+ * How far past the range returns are read in window mode: the last cell's windows end at most one window (and, for
+ * months, the shortest month's shortfall) after the range; an hour or a day more covers a change of clocks.
+ */
+function readBeyondMs(interval: RetentionInterval): number {
+  return WINDOWS[interval].ms + (interval === 'day' ? HOUR_MS : DAY_MS);
+}
+
+/** The instant every window of cell (cohort, n) has ended by: the cohort's last possible start plus n+1 windows. */
+export function cellEndMs(plan: Pick<RetentionPlan, 'interval' | 'calendar'>, cohort: string, n: number, tz: string): number {
+  if (plan.calendar) return bucketEndUtc(addBuckets(cohort, n, plan.interval), plan.interval, tz);
+  const w = WINDOWS[plan.interval];
+  return bucketEndUtc(cohort, plan.interval, tz) - w.truncMs + (n + 1) * w.ms;
 }
 
 function intervalsBetween(interval: RetentionInterval, from: Sql, to: Sql): Sql {
@@ -74,21 +119,47 @@ function intervalsBetween(interval: RetentionInterval, from: Sql, to: Sql): Sql 
  * `ns`, the intervals it counts in (0 = the cohort itself). The chart counts them; the microscope lists them.
  */
 export function buildRetentionUnits(plan: RetentionPlan, projectId: number, table: TableRef, segments: CompiledCondition[]): { ctx: BuildContext; units: Sql; keyCols: Sql[] } {
-  const ctx = buildContext(projectId, table, plan, plan.source);
+  // in window mode returns are read past the range (start events stay within it)
+  const range: DateRange = plan.calendar ? plan.range : { ...plan.range, toMs: plan.range.toMs + readBeyondMs(plan.interval) };
+  const ctx = buildContext(projectId, table, { ...plan, range }, plan.source);
   const from = param(chDateTime(plan.range.fromMs), "DateTime64(3, 'UTC')");
+  const to = param(chDateTime(plan.range.toMs), "DateTime64(3, 'UTC')");
   const startCond = plan.start ? andAll([eventCondition(plan.start), ...plan.start.filters.map((f) => conditionSql(ctx, f))]) : sql`1`;
   const retCond = andAll([eventCondition(plan.ret), ...plan.ret.filters.map((f) => conditionSql(ctx, f))]);
   const keys = plan.groupBy.map((p, i) => sql`${keyOf(ctx, p)} AS ${trusted(`k${i}`)}`);
   const keyNames = plan.groupBy.map((_, i) => trusted(`k${i}`));
+  const columns = [
+    sql`${unitExpr(ctx)} AS u`,
+    sql`${localDateExpr(ctx, plan.interval)} AS b`,
+    sql`event_time AS ts`,
+    sql`((${startCond}) AND event_time < ${to}) AS st`,
+    sql`((${retCond}) AND event_time >= ${from}) AS rt`,
+    ...(plan.calendar ? [] : [sql`${windowTime(plan.interval, plan.range.tz)} AS w`]),
+    ...keys,
+  ];
   // `_new` reads each unit's events from the beginning, to find its first event ever
-  const rows = sql`SELECT ${join(
-    [sql`${unitExpr(ctx)} AS u`, sql`${localDateExpr(ctx, plan.interval)} AS b`, sql`event_time AS ts`, sql`(${startCond}) AS st`, sql`((${retCond}) AND event_time >= ${from}) AS rt`, ...keys],
-    ', ',
-  )} ${fromWhere(ctx, { from: plan.start !== null })} AND ${conditionsSql(ctx, segments)} AND ((${startCond}) OR (${retCond}))`;
+  const rows = sql`SELECT ${join(columns, ', ')} ${fromWhere(ctx, { from: plan.start !== null })} AND ${conditionsSql(ctx, segments)} AND ((${startCond}) OR (${retCond}))`;
   const unitKeys = keyNames.map((k) => sql`argMinIf(${k}, ts, st) AS ${k}`);
-  const perUnit = sql`SELECT ${join([sql`u`, sql`minIf(b, st) AS c`, sql`minIf(ts, st) AS first`, sql`groupUniqArrayIf(b, rt) AS rbs`, ...unitKeys], ', ')}
+  const perUnitColumns = plan.calendar
+    ? [sql`groupUniqArrayIf(b, rt) AS rbs`]
+    : [
+        sql`minIf(w, st) AS w0`,
+        // `_new` has one start, the first event; otherwise every start in the cohort interval opens windows
+        plan.start ? sql`groupUniqArrayIf((b, w), st) AS starts` : sql`[] AS starts`,
+        sql`groupUniqArrayIf(w, rt) AS rws`,
+      ];
+  const perUnit = sql`SELECT ${join([sql`u`, sql`minIf(b, st) AS c`, sql`minIf(ts, st) AS first`, ...perUnitColumns, ...unitKeys], ', ')}
     FROM (${rows}) GROUP BY u HAVING countIf(st) > 0 AND first >= ${from}`;
-  const diffs = sql`arrayFilter(x -> x >= 1, arrayMap(r -> ${intervalsBetween(plan.interval, sql`c`, sql`r`)}, rbs))`;
+  let diffs: Sql;
+  if (plan.calendar) {
+    diffs = sql`arrayFilter(x -> x >= 1, arrayMap(r -> ${intervalsBetween(plan.interval, sql`c`, sql`r`)}, rbs))`;
+  } else {
+    // the cohort interval spans less than two windows, so the starts in it reach the windows the first and the last
+    // start reach, and every one between: N from the first and from the last start is all there is
+    const length = trusted(String(WINDOWS[plan.interval].length));
+    const last = sql`arrayMax(arrayPushBack(arrayMap(p -> p.2, arrayFilter(p -> p.1 = c, starts)), w0))`;
+    diffs = sql`arrayFilter(x -> x >= 1, arrayDistinct(arrayConcat(arrayMap(r -> intDiv(r - w0, ${length}), rws), arrayMap(r -> intDiv(r - ${last}, ${length}), rws))))`;
+  }
   const ns = plan.rolling ? sql`range(0, toUInt64(arrayMax(arrayPushBack(${diffs}, 0))) + 1)` : sql`arrayPushFront(${diffs}, 0)`;
   const keyCols = keyNames.map((k) => sql`${k}`);
   const units = sql`SELECT ${join([sql`u`, sql`first`, ...keyCols, sql`toString(c) AS cohort`, sql`${ns} AS ns`], ', ')} FROM (${perUnit})`;
@@ -127,7 +198,6 @@ export interface RetentionResult {
 export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown>[], now = Date.now()): RetentionResult {
   const dates = xValues(plan.range, plan.interval);
   const lastBucket = dates[dates.length - 1]!;
-  const horizon = Math.min(plan.range.toMs, now);
   const byKey = new Map<string, { keys: string[]; counts: Map<string, number>; size: number }>();
   for (const r of rows) {
     const keys = plan.groupBy.map((_, i) => String(r[`k${i}`] ?? ''));
@@ -153,7 +223,7 @@ export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown
       const outof = s.counts.get(`${d}|0`) ?? 0;
       const cells: RetentionCell[] = [];
       for (let n = 0; addBuckets(d, n, plan.interval) <= lastBucket; n++) {
-        const incomplete = bucketEndUtc(addBuckets(d, n, plan.interval), plan.interval, plan.range.tz) > horizon;
+        const incomplete = cellEndMs(plan, d, n, plan.range.tz) > now;
         const cell = { count: n === 0 ? outof : (s.counts.get(`${d}|${n}`) ?? 0), outof, incomplete };
         cells.push(cell);
         const c = (combined[n] ??= { complete: { count: 0, outof: 0, incomplete: false }, all: { count: 0, outof: 0, incomplete: true }, anyComplete: false });

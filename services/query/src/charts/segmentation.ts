@@ -7,7 +7,7 @@ import { parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseS
 import { badParam } from '../http/errors';
 import { single } from '../http/params';
 import type { TableRef } from '../sql/executor';
-import { andAll, conditionSql, keyOf } from '../sql/conditions';
+import { andAll, conditionSql, keyOf, numberOf } from '../sql/conditions';
 import { conditionsSql, type CompiledCondition } from '../sql/segments';
 import { bucketExpr, fromWhere, unitExpr, withClause, type BuildContext, type Source } from '../sql/source';
 import { parseRange, xValues, type Interval } from '../domain/time';
@@ -62,7 +62,7 @@ export function parseSegmentation(query: Query, project: Project, limits: QueryL
     let valueProp: PropRef | undefined;
     if (metric === 'sums' || metric === 'value_avg') {
       valueProp = groupBy[0];
-      if (!valueProp || valueProp.kind !== 'event') {
+      if (!valueProp || (valueProp.kind !== 'event' && valueProp.kind !== 'eventColumn')) {
         throw badParam(def.param, `m=${metric} needs the numeric event property as ${def.param}.group_by[0] ({"type": "event", "value": "<property>"})`, 'missing_parameter');
       }
       groupBy = groupBy.slice(1);
@@ -75,17 +75,42 @@ export function parseSegmentation(query: Query, project: Project, limits: QueryL
 }
 
 /**
- * Two-stage aggregation: per (keys, x) first, then merged per interval and over the whole range (GROUPING SETS).
- * Merging per-interval distinct sets is cheaper than hashing every row twice.
+ * Whether a series counts events through rows that may repeat an event: one row per (event, group) with countGroup,
+ * or per group value when the events are expanded for a group-by. Such rows are first folded into one per event
+ * and series key, so an event attributed to two groups counts once in a total, and once in each group's own series.
+ * Uniques count units, which repeated rows cannot inflate.
  */
-function metricStates(metric: Metric): Sql {
+export function countsPerEvent(metric: Metric, source: Source): boolean {
+  return metric !== 'uniques' && (source.table === 'event_groups' || source.expand !== undefined);
+}
+
+/** The columns of the per-event rows each metric reads (besides keys and x). */
+function perEventColumns(metric: Metric): Sql[] {
+  switch (metric) {
+    case 'uniques':
+    case 'totals':
+      return [];
+    case 'average':
+      return [sql`groupUniqArray(u) AS us`];
+    case 'sums':
+    case 'value_avg':
+      return [sql`any(v) AS v`];
+  }
+}
+
+/**
+ * Two-stage aggregation: per (keys, x) first, then merged per interval and over the whole range (GROUPING SETS).
+ * Merging per-interval distinct sets is cheaper than hashing every row twice. On per-event rows, a count is a
+ * count of rows and the units are the `us` arrays.
+ */
+function metricStates(metric: Metric, perEvent: boolean): Sql {
   switch (metric) {
     case 'uniques':
       return sql`uniqExactState(u) AS uqs`;
     case 'totals':
       return sql`count() AS t`;
     case 'average':
-      return sql`count() AS t, uniqExactState(u) AS uqs`;
+      return perEvent ? sql`count() AS t, uniqExactArrayState(us) AS uqs` : sql`count() AS t, uniqExactState(u) AS uqs`;
     case 'sums':
       return sql`sum(v) AS s`;
     case 'value_avg':
@@ -93,14 +118,14 @@ function metricStates(metric: Metric): Sql {
   }
 }
 
-function metricColumns(metric: Metric): Sql {
+function metricColumns(metric: Metric, perEvent: boolean): Sql {
   switch (metric) {
     case 'uniques':
       return sql`uniqExactMerge(uqs) AS uq`;
     case 'totals':
       return sql`sum(t) AS t`;
     case 'average':
-      return sql`sum(t) AS t, uniqExactMerge(uqs) AS uq`;
+      return perEvent ? sql`sum(t) AS t, uniqExactArrayMerge(uqs) AS uq` : sql`sum(t) AS t, uniqExactMerge(uqs) AS uq`;
     case 'sums':
       return sql`sum(s) AS s`;
     case 'value_avg':
@@ -129,8 +154,8 @@ export function eventCondition(def: EventDef): Sql {
 }
 
 /**
- * The rows one event's series aggregate: keys k0.., x (interval bucket), u (unit), v (value), ts (event time).
- * The chart aggregates them; units.ts lists the units behind one point (the microscope).
+ * The rows one event's series aggregate: keys k0.., x (interval bucket), u (unit), v (value), ts (event time), eid
+ * (the event). The chart aggregates them; units.ts lists the units behind one point (the microscope).
  */
 export function buildSegmentationRows(
   plan: SegmentationPlan,
@@ -143,9 +168,10 @@ export function buildSegmentationRows(
   const ctx = buildContext(projectId, table, plan, spec.source);
   const keys = spec.groupBy.map((p, i) => sql`${keyOf(ctx, p)} AS ${trusted(`k${i}`)}`);
   const keyNames = spec.groupBy.map((_, i) => trusted(`k${i}`));
-  const value = spec.valueProp ? sql`toFloat64OrNull(${keyOf(ctx, spec.valueProp)})` : sql`CAST(NULL, 'Nullable(Float64)')`;
+  const value = spec.valueProp ? numberOf(ctx, spec.valueProp) : sql`CAST(NULL, 'Nullable(Float64)')`;
   const where = andAll([eventCondition(spec.def), ...spec.def.filters.map((f) => conditionSql(ctx, f)), conditionsSql(ctx, segments)]);
-  const rows = sql`SELECT ${join([...keys, sql`${bucketExpr(ctx, plan.interval)} AS x`, sql`${unitExpr(ctx)} AS u`, sql`${value} AS v`, sql`event_time AS ts`], ', ')}
+  const columns = [...keys, sql`${bucketExpr(ctx, plan.interval)} AS x`, sql`${unitExpr(ctx)} AS u`, sql`${value} AS v`, sql`event_time AS ts`, sql`uuid AS eid`];
+  const rows = sql`SELECT ${join(columns, ', ')}
     ${fromWhere(ctx)} AND ${where}`;
   return { ctx, rows, keyNames: keyNames.map((k) => sql`${k}`) };
 }
@@ -158,9 +184,12 @@ export function buildSegmentationQuery(
   table: TableRef,
   segments: CompiledCondition[],
 ): Sql {
-  const { ctx, rows, keyNames } = buildSegmentationRows(plan, index, projectId, table, segments);
-  const cols = metricColumns(plan.metric);
-  const states = metricStates(plan.metric);
+  const { ctx, rows: eventRows, keyNames } = buildSegmentationRows(plan, index, projectId, table, segments);
+  const perEvent = countsPerEvent(plan.metric, plan.series[index]!.source);
+  const cols = metricColumns(plan.metric, perEvent);
+  const states = metricStates(plan.metric, perEvent);
+  const keysAndX = join([...keyNames.map((k) => sql`${k}`), sql`x`], ', ');
+  const rows = perEvent ? sql`SELECT ${join([keysAndX, ...perEventColumns(plan.metric)], ', ')} FROM (${eventRows}) GROUP BY ${keysAndX}, eid` : eventRows;
   if (keyNames.length === 0) {
     return withClause(ctx, sql`SELECT x, ${cols} FROM (SELECT x, ${states} FROM (${rows}) GROUP BY x) GROUP BY GROUPING SETS ((x), ())`);
   }

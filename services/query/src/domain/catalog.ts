@@ -28,6 +28,7 @@ export function propertyProbes(table: TableRef, projectId: number, prop: PropRef
   switch (prop.kind) {
     case 'column':
     case 'context':
+    case 'eventColumn':
       return [];
     case 'groupValue':
       return groupTypeProbes(table, projectId, prop.groupType);

@@ -1,9 +1,18 @@
 // What a chart, a cohort or a dynamic property says about events: property references, property conditions and
 // event definitions, as typed data. Parsed from requests in charts/request.ts, compiled to SQL in sql/conditions.ts.
 
-export const OPS = ['is', 'is not', 'contains', 'does not contain', 'less', 'less or equal', 'greater', 'greater or equal', 'set is', 'set is not'] as const;
+export const OPS = [
+  'is', 'is not', 'contains', 'does not contain', 'less', 'less or equal', 'greater', 'greater or equal', 'set is', 'set is not',
+  'set contains', 'set does not contain', 'starts with', 'does not start with', 'glob match', 'glob does not match',
+] as const;
 export type Op = (typeof OPS)[number];
 export const NUMERIC_OPS: readonly Op[] = ['less', 'less or equal', 'greater', 'greater or equal'];
+/** The value that stands for "not set" in `is` / `is not` (as in Amplitude's pickers and our group-by labels). */
+export const NONE = '(none)';
+
+/** Built-in event properties that are columns of the row, by their API name. */
+export const EVENT_COLUMNS = { $revenue: 'revenue' } as const;
+export type EventColumn = (typeof EVENT_COLUMNS)[keyof typeof EVENT_COLUMNS];
 
 /** Amplitude's built-in user properties that are columns of the row. */
 export const BUILTIN_COLUMNS = ['user_id', 'device_id'] as const;
@@ -11,6 +20,8 @@ export type BuiltinColumn = (typeof BUILTIN_COLUMNS)[number];
 
 export type PropRef =
   | { kind: 'event'; key: string }
+  /** a built-in event property kept in a column ($revenue) */
+  | { kind: 'eventColumn'; name: keyof typeof EVENT_COLUMNS; column: EventColumn }
   | { kind: 'user'; key: string }
   | { kind: 'column'; column: BuiltinColumn }
   | { kind: 'context'; key: string }
@@ -21,7 +32,10 @@ export interface PropCondition {
   kind: 'prop';
   prop: PropRef;
   op: Op;
+  /** the values as given; for `is` / `is not` without "(none)", which sets `none` instead */
   values: string[];
+  /** `is` / `is not` named "(none)": not set (or the empty string) */
+  none?: boolean;
   /** the bound number for numeric operators */
   number?: number;
   /** where it came from, for error messages: e.g. "e.filters[0]" or "s[1]" */
@@ -59,6 +73,8 @@ export function describeProp(p: PropRef): string {
   switch (p.kind) {
     case 'event':
       return `event property "${p.key}"`;
+    case 'eventColumn':
+      return `event property "${p.name}"`;
     case 'user':
       return `user property "${p.key}"`;
     case 'column':

@@ -31,6 +31,9 @@ export interface BuildContext {
   lookups: Map<string, string>;
 }
 
+/** The range of a context that builds only conditions and values, which do not read it (time filters and buckets do). */
+export const NO_RANGE: DateRange = { startDay: '1970-01-01', endDay: '1970-01-01', tz: 'UTC', fromMs: 0, toMs: 0 };
+
 export function newContext(args: Omit<BuildContext, 'withs' | 'lookups'>): BuildContext {
   return { ...args, withs: [], lookups: new Map() };
 }
