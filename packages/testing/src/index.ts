@@ -22,7 +22,7 @@ export interface WaitOptions {
  * Errors thrown by the probe count as "not yet"; the last one is reported on timeout.
  */
 export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Exclude<T, undefined | false | null>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60000);
   let last: unknown;
   for (;;) {
     try {
@@ -34,7 +34,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions 
     }
     if (Date.now() > deadline) {
       const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`waitFor timed out after ${opts.timeoutMs ?? 30000} ms: ${opts.message ?? ''} (last: ${detail})`);
+      throw new Error(`waitFor timed out after ${opts.timeoutMs ?? 60000} ms: ${opts.message ?? ''} (last: ${detail})`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
