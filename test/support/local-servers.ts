@@ -32,6 +32,44 @@ export function isRunning(pid: number): boolean {
   }
 }
 
+/** kill -9 of a process; resolves once it is gone. */
+async function killHard(pid: number): Promise<number> {
+  process.kill(pid, 'SIGKILL');
+  while (isRunning(pid)) await new Promise((r) => setTimeout(r, 50));
+  return pid;
+}
+
+/** A server run by one of the project's deploy scripts (start waits until it is ready), with a data folder of its own. */
+abstract class ScriptedServer {
+  private fresh = true;
+
+  protected constructor(
+    private readonly scriptPath: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly dataDir: string,
+  ) {}
+
+  private script(cmd: string) {
+    return run('bash', [join(root, this.scriptPath), cmd], { env: this.env, timeout: 300_000 });
+  }
+
+  /** Starts what is not running (from an empty data folder the first time) and waits until it is ready. */
+  async start(): Promise<void> {
+    if (this.fresh) rmSync(this.dataDir, { recursive: true, force: true });
+    this.fresh = false;
+    try {
+      await this.script('start');
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      throw new Error(`${this.scriptPath} start failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.script('stop');
+  }
+}
+
 export interface LocalKafkaOptions {
   nodes: number;
   /** node i listens on port + 2(i-1), its controller on controllerPort + 2(i-1) */
@@ -41,21 +79,22 @@ export interface LocalKafkaOptions {
   heap?: string;
 }
 
-/** A Kafka cluster of its own (kafka.sh with a private data folder); start() makes it fresh the first time. */
-export class LocalKafka {
-  private readonly env: NodeJS.ProcessEnv;
-  private fresh = true;
-
+/** A Kafka cluster of its own (kafka.sh with a private data folder); start() also restarts nodes killed since. */
+export class LocalKafka extends ScriptedServer {
   constructor(readonly opts: LocalKafkaOptions) {
-    this.env = {
-      ...process.env,
-      KAFKA_NODES: String(opts.nodes),
-      KAFKA_PORT: String(opts.port),
-      KAFKA_CONTROLLER_PORT: String(opts.controllerPort),
-      KAFKA_DATA_DIR: opts.dataDir,
-      KAFKA_HEAP: opts.heap ?? '512m',
-      KAFKA_READY_TIMEOUT_S: '180',
-    };
+    super(
+      'deploy/kafka/kafka.sh',
+      {
+        ...process.env,
+        KAFKA_NODES: String(opts.nodes),
+        KAFKA_PORT: String(opts.port),
+        KAFKA_CONTROLLER_PORT: String(opts.controllerPort),
+        KAFKA_DATA_DIR: opts.dataDir,
+        KAFKA_HEAP: opts.heap ?? '512m',
+        KAFKA_READY_TIMEOUT_S: '180',
+      },
+      opts.dataDir,
+    );
   }
 
   get brokers(): string[] {
@@ -71,38 +110,9 @@ export class LocalKafka {
     return Number(readFileSync(join(this.opts.dataDir, `node-${node}`, 'kafka.pid'), 'utf8'));
   }
 
-  private script(cmd: string) {
-    return run('bash', [join(root, 'deploy/kafka/kafka.sh'), cmd], { env: this.env, timeout: 300_000 });
-  }
-
-  /** Starts every node not running (all of them on a first start, from an empty folder) and waits until all are registered. */
-  async start(): Promise<void> {
-    if (this.fresh) rmSync(this.opts.dataDir, { recursive: true, force: true });
-    this.fresh = false;
-    try {
-      await this.script('start');
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`kafka.sh start failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.script('stop');
-  }
-
   /** kill -9 of node i; resolves once the process is gone. */
-  async kill(node: number): Promise<number> {
-    const pid = this.pid(node);
-    process.kill(pid, 'SIGKILL');
-    while (isRunning(pid)) await new Promise((r) => setTimeout(r, 50));
-    return pid;
-  }
-
-  /** The node whose client port is `port`, or undefined. */
-  nodeOf(port: number): number | undefined {
-    for (let i = 1; i <= this.opts.nodes; i++) if (this.brokerPort(i) === port) return i;
-    return undefined;
+  kill(node: number): Promise<number> {
+    return killHard(this.pid(node));
   }
 }
 
@@ -113,32 +123,13 @@ export interface ClickHouseCredentials {
 }
 
 /** A ClickHouse server of its own (clickhouse.sh with a private data folder and port). */
-export class LocalClickHouse {
-  private readonly env: NodeJS.ProcessEnv;
-  private fresh = true;
-
+export class LocalClickHouse extends ScriptedServer {
   constructor(readonly opts: { port: number; dataDir: string }) {
-    this.env = { ...process.env, CLICKHOUSE_HTTP_PORT: String(opts.port), CLICKHOUSE_DATA_DIR: opts.dataDir, CLICKHOUSE_READY_TIMEOUT_S: '180' };
-  }
-
-  private script(cmd: string) {
-    return run('bash', [join(root, 'deploy/clickhouse/clickhouse.sh'), cmd], { env: this.env, timeout: 300_000 });
-  }
-
-  /** Starts the server (from an empty folder the first time) and waits until the service user can query. */
-  async start(): Promise<void> {
-    if (this.fresh) rmSync(this.opts.dataDir, { recursive: true, force: true });
-    this.fresh = false;
-    try {
-      await this.script('start');
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`clickhouse.sh start failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.script('stop');
+    super(
+      'deploy/clickhouse/clickhouse.sh',
+      { ...process.env, CLICKHOUSE_HTTP_PORT: String(opts.port), CLICKHOUSE_DATA_DIR: opts.dataDir, CLICKHOUSE_READY_TIMEOUT_S: '180' },
+      opts.dataDir,
+    );
   }
 
   pid(): number {
@@ -146,11 +137,8 @@ export class LocalClickHouse {
   }
 
   /** kill -9 of the server process; resolves once it is gone. */
-  async kill(): Promise<number> {
-    const pid = this.pid();
-    process.kill(pid, 'SIGKILL');
-    while (isRunning(pid)) await new Promise((r) => setTimeout(r, 50));
-    return pid;
+  kill(): Promise<number> {
+    return killHard(this.pid());
   }
 
   credentials(): ClickHouseCredentials {
