@@ -150,5 +150,7 @@ export class LocalClickHouse extends ScriptedServer {
 
 /** A handle on one database of a ClickHouse server (the test's own reads; the services open their own). */
 export function clickhouseOn(server: ClickHouseCredentials, database: string): ClickHouse {
-  return createClickHouse({ ...server, database, chdbPath: '', logger: silentLogger });
+  // a server: the embedded engine's folder is never opened with a URL
+  const options = { ...server, database, chdbPath: '', logger: silentLogger };
+  return createClickHouse(options);
 }
