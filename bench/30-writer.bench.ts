@@ -1,8 +1,10 @@
-// Writer throughput: rows/s into ClickHouse through the writer (consume, decode, map, insert, commit) from a
-// pre-filled enriched-events topic, beside a raw @clickhouse/client insert of the same rows (JSONCompactEachRow,
-// 50k-row batches, one insert at a time) in the same run. Each event makes 3 rows (events + 2 event_groups). The
-// writer's clock starts once it has joined its group and stops when every row is visible to a query. The machine
-// is shared, so the two take turns over two rounds (fresh topics and databases) and the best of each is kept.
+// Writer throughput: rows/s into the ClickHouse server over HTTP through the writer (consume, decode, map, insert,
+// commit) from a pre-filled enriched-events topic, beside a raw @clickhouse/client insert of the same rows
+// (JSONCompactEachRow, 50k-row batches, one insert at a time) into the same server in the same run. Each event makes
+// 3 rows (events + 2 event_groups). The writer's clock starts once it has joined its group and stops when every row
+// is visible to a query. The machine is shared, so the two take turns over two rounds (fresh topics and databases)
+// and the best of each is kept. For comparison, the embedded engine (chDB in the writer's process) measured 0.82 of
+// a raw chDB insert, at 71k rows/s raw, before every service reached ClickHouse over HTTP.
 // Then end-to-end latency at a steady load: gateway 200 -> the event visible to a query, with the gateway and the
 // enricher in their own processes (as `npm start` runs them) and the writer in this one.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -129,12 +131,13 @@ async function throughput(ctx: BenchContext): Promise<BenchResult> {
   const w = rate(rows, Math.min(...writerMs));
   const raw = rate(rawRowCount, Math.min(...rawMs));
   return {
-    name: `writer rows/s into ClickHouse (${n} enriched events -> ${rows} rows, ${PARTITIONS} partitions, defaults 50k rows / 1 s)`,
+    name: `writer rows/s into the ClickHouse server over HTTP (${n} enriched events -> ${rows} rows, ${PARTITIONS} partitions, defaults 50k rows / 1 s)`,
     figure: { value: round(w, 0), unit: 'rows/s' },
-    baseline: { name: 'raw @clickhouse/client insert of the same rows, 50k-row batches', value: round(raw, 0), unit: 'rows/s' },
+    baseline: { name: `raw @clickhouse/client insert of the same rows into the same server, 50k-row batches`, value: round(raw, 0), unit: 'rows/s' },
     ratio: round(w / raw, 2),
-    goal: '>= 0.7 of baseline',
+    goal: '>= 0.8 of baseline',
     extra: {
+      embedded_chdb_before: 'writer 0.82 of a raw chDB insert (raw 71k rows/s)',
       events_per_s: round(rate(n, Math.min(...writerMs)), 0),
       writer_rounds_ms: writerMs.map((x) => Math.round(x)).join(' '),
       raw_rounds_ms: rawMs.map((x) => Math.round(x)).join(' '),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing on a fresh machine: system packages (Java 17, Maven, a C compiler, openssl) from apt when
-# absent, npm packages, Apache Kafka's jars (through Maven), the ClickHouse launcher (built with cc) and Chromium for
-# the web UI's browser tests. Safe to run
+# absent, npm packages, Apache Kafka's jars (through Maven), the ClickHouse launcher (built with cc), Chromium for
+# the web UI's browser tests and the Amplitude Java SDK client of the end-to-end tests (through Maven). Safe to run
 # every time; quick when all is there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,3 +35,5 @@ fi
 bash deploy/kafka/kafka.sh fetch
 bash deploy/clickhouse/clickhouse.sh build
 bash scripts/ensure-browser.sh
+# the Amplitude Java SDK client the end-to-end tests run (Maven caches the SDK in ~/.m2; the test builds it too)
+bash test/java-sdk/build.sh || echo "ensure: warning: could not build test/java-sdk (the Java SDK end-to-end test will try again)" >&2

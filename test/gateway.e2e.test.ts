@@ -2,11 +2,9 @@
 // Kafka outage (a private broker, stopped and started again) the SDK gets 503, retries, and delivers once Kafka
 // is back. Counting here is "each insert_id at least once": a send acknowledged after its request timed out is a
 // duplicate that the enricher drops by insert_id (exactly-once counting is the enricher's job, not tested here).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createInstance, Identify } from '@amplitude/analytics-node';
 import { codecs, groupKey, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { createKafka, type Kafka } from '@groupscope/kafka';
@@ -14,23 +12,20 @@ import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { testKafka, uniqueName, waitFor, TopicReader } from '@groupscope/testing';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@groupscope/gateway';
+import { LocalKafka, testDataDir, testPort } from './support/local-servers';
 
-jest.setTimeout(120_000);
+// the outage test stops and starts a broker, which takes minutes on a busy machine
+jest.setTimeout(300_000);
 
-const run = promisify(execFile);
-const root = join(__dirname, '..');
-const kafkaSh = join(root, 'deploy/kafka/kafka.sh');
 // the private broker takes the two ports after the test broker's (TEST_KAFKA_PORT, TEST_KAFKA_CONTROLLER_PORT)
-const FAULT_PORT = Number(process.env.TEST_KAFKA_PORT ?? 19092) + 2;
-const faultEnv = {
-  ...process.env,
-  KAFKA_NODES: '1',
-  KAFKA_PORT: String(FAULT_PORT),
-  KAFKA_CONTROLLER_PORT: String(Number(process.env.TEST_KAFKA_CONTROLLER_PORT ?? 19093) + 2),
-  KAFKA_DATA_DIR: join(process.env.GROUPSCOPE_TEST_DATA_DIR ?? join(root, '.data', 'test'), 'kafka-gw-fault'),
-  KAFKA_HEAP: '512m',
-};
-const privateKafka = (cmd: 'start' | 'stop') => run('bash', [kafkaSh, cmd], { env: faultEnv, timeout: 120_000 });
+const faultKafka = new LocalKafka({
+  nodes: 1,
+  port: testPort('TEST_KAFKA_PORT', 2),
+  controllerPort: testPort('TEST_KAFKA_CONTROLLER_PORT', 2),
+  dataDir: testDataDir('kafka-gw-fault'),
+});
+const FAULT_PORT = faultKafka.brokerPort(1);
+const privateKafka = (cmd: 'start' | 'stop') => (cmd === 'start' ? faultKafka.start() : faultKafka.stop());
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
 const projectsFile = join(dir, 'projects.json');
@@ -80,7 +75,6 @@ function sdk(serverUrl: string) {
 // the private broker starts in the background while the first part runs against the shared one
 let privateStart: Promise<unknown>;
 beforeAll(() => {
-  rmSync(faultEnv.KAFKA_DATA_DIR, { recursive: true, force: true });
   privateStart = privateKafka('start');
   privateStart.catch(() => undefined);
 });

@@ -10,6 +10,8 @@ import { loadQueryConfig, startQuery } from '@groupscope/query';
 
 export interface Stack {
   gatewayUrl: string;
+  /** the gateway's HTTPS listener, when the settings give it a certificate (GATEWAY_TLS_CERT, GATEWAY_TLS_KEY) */
+  gatewayHttpsUrl?: string;
   queryUrl: string;
   ch: TestClickHouse;
   kafka: TestKafka;
@@ -63,7 +65,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     stops.push(() => writer.stop());
     const query = await startQuery({ config: loadQueryConfig(env), logger: silentLogger, ch });
     stops.push(() => query.stop());
-    return { gatewayUrl: gateway.url, queryUrl: query.url, ch, kafka, stop };
+    return { gatewayUrl: gateway.url, gatewayHttpsUrl: gateway.httpsUrl, queryUrl: query.url, ch, kafka, stop };
   } catch (err) {
     await stop();
     throw err;

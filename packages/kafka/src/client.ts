@@ -1,5 +1,7 @@
 // The Kafka connection, the admin calls groupscope makes, and topic creation. Callers get this package's own
 // interfaces; the kafkajs objects behind them stay inside the package.
+// first: replaces kafkajs' producer send loop before kafkajs loads it (see the file)
+import './kafkajs-send-fix';
 import { Kafka as KafkaJs, logLevel, type Admin as KafkaJsAdmin, type LogEntry, type ITopicConfig } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
 import type { TopicSpec } from '@groupscope/events';

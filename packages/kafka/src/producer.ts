@@ -1,5 +1,7 @@
 // Producers: always idempotent (acks from every in-sync replica, one request in flight), optionally
 // transactional for read-process-write stages.
+// first: replaces kafkajs' producer send loop before kafkajs loads it (see the file)
+import './kafkajs-send-fix';
 import { Partitioners, type Producer as KafkaJsProducer, type Transaction as KafkaJsTransaction } from 'kafkajs';
 import { kafkajsOf, type Kafka } from './client';
 import type { Message, TopicMessages } from './types';

@@ -65,7 +65,9 @@ export class Flusher {
         },
       );
     } catch (err) {
-      this.o.membership.dropped = true;
+      // blocks later commits of its own generation only: a newer assignment restarts from the commits anyway, and
+      // marking it would make that generation discard every batch it consumes until the next rebalance
+      if (snap.generation === this.o.membership.generation) this.o.membership.dropped = true;
       if (err instanceof RetryStopped) log.info({ records: snap.records, generation: snap.generation }, 'batch_dropped_for_redelivery');
       else log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
     }
