@@ -2,3 +2,4 @@ export * from './client';
 export * from './sql';
 export * from './migrate';
 export * from './query';
+export * from './errors';
