@@ -7,6 +7,7 @@ import type { Logger } from '@groupscope/logger';
 import type { PartitionBuffer } from './buffer';
 import type { Inserter } from './insert';
 import type { Membership } from './membership';
+import type { Refusals } from './refusals';
 import * as m from './metrics';
 import type { TableWatermarks } from './watermarks';
 
@@ -16,6 +17,8 @@ export interface Snapshot {
   records: number;
   /** dead letters are published once, even when a later step fails and the flush is retried */
   deadSent: boolean;
+  /** records ClickHouse refused (isolated by the inserts), dead-lettered with the others */
+  refusals: Refusals;
 }
 
 export interface FlushOptions {
@@ -93,19 +96,22 @@ export class Flusher {
     const checkCurrent = () => {
       if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked during the flush'));
     };
-    const written = (await this.o.inserter.events(snap.parts, checkCurrent)) + (await this.o.inserter.changes(snap.parts, checkCurrent));
-    if (!snap.deadSent) {
-      const dead = snap.parts.flatMap((p) => p.dead);
-      if (dead.length > 0) {
-        try {
-          await sendDeadLetters(this.o.dlq.sender, this.o.dlq.topic, dead);
-        } catch (err) {
-          throw failedAt('dlq', err);
-        }
-        this.o.logger.warn({ count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] }, 'records_dead_lettered');
+    const written =
+      (await this.o.inserter.events(snap.parts, checkCurrent, snap.refusals)) + (await this.o.inserter.changes(snap.parts, checkCurrent, snap.refusals));
+    const dead = [...(snap.deadSent ? [] : snap.parts.flatMap((p) => p.dead)), ...snap.refusals.unsent()];
+    if (dead.length > 0) {
+      try {
+        await sendDeadLetters(this.o.dlq.sender, this.o.dlq.topic, dead);
+      } catch (err) {
+        throw failedAt('dlq', err);
       }
-      snap.deadSent = true;
+      this.o.logger.warn(
+        { count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))], sources: dead.slice(0, 20).map((d) => `${d.source.topic}/${d.source.partition}@${d.source.offset}`) },
+        'records_dead_lettered',
+      );
     }
+    snap.deadSent = true;
+    snap.refusals.markSent();
     if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked before the commit'));
     try {
       await this.o.commit(snap.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) })));

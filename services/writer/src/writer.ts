@@ -11,6 +11,7 @@ import { Flusher, type Snapshot } from './flush';
 import { Inserter } from './insert';
 import { pollConsumerLag } from './lag';
 import { Membership } from './membership';
+import { Refusals } from './refusals';
 import * as m from './metrics';
 import { TableWatermarks } from './watermarks';
 
@@ -177,7 +178,7 @@ export class Writer {
       m.recordsBuffered.set(0);
       return;
     }
-    const snap: Snapshot = { generation: this.membership.generation, records: this.buffer.records, parts: this.buffer.take(), deadSent: false };
+    const snap: Snapshot = { generation: this.membership.generation, records: this.buffer.records, parts: this.buffer.take(), deadSent: false, refusals: new Refusals() };
     m.recordsBuffered.set(0);
     this.flushing = this.flusher.run(snap, { final, stopping: () => this.stopping }).finally(() => {
       this.flushing = null;
