@@ -13,8 +13,21 @@ export const queryEnv = {
   ...httpEnv,
   ...clickhouseEnv,
   QUERY_PORT: port(8081),
-  /** every ClickHouse call running longer is stopped and answered 504 */
+  /** every ClickHouse call, and all calls of one API request together, running longer are stopped and answered 504 */
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** time limit of a streamed CSV export (microscope, cohort members) */
+  QUERY_EXPORT_TIMEOUT_MS: z.coerce.number().int().min(100).max(24 * 3_600_000).default(300_000),
+  /** max_memory_usage of every statement (bytes; 0: ClickHouse's own limit): beyond, 422 memory_limit */
+  QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(0).default(2 * 1024 ** 3),
+  /** the most rows / bytes (JSON) one call reads for a JSON reply: beyond, 413 result_too_large */
+  QUERY_MAX_RESULT_ROWS: z.coerce.number().int().min(1).default(1_000_000),
+  QUERY_MAX_RESULT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 ** 2),
+  /** API requests running at once: in all, and of one project; beyond, a short queue, then 429 with Retry-After */
+  QUERY_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1000).default(8),
+  QUERY_MAX_CONCURRENT_PER_PROJECT: z.coerce.number().int().min(1).max(1000).default(4),
+  /** longest wait for a slot, and how many requests of one project may wait */
+  QUERY_QUEUE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  QUERY_MAX_QUEUED_PER_PROJECT: z.coerce.number().int().min(0).max(10_000).default(16),
   /** longest date range a chart may cover (days), and with hourly intervals */
   QUERY_MAX_RANGE_DAYS: z.coerce.number().int().min(1).max(36_600).default(1100),
   QUERY_MAX_HOURLY_RANGE_DAYS: z.coerce.number().int().min(1).max(366).default(31),
