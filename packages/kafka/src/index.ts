@@ -6,3 +6,4 @@ export * from './producer';
 export * from './consumer';
 export * from './changelog-reader';
 export * from './dlq';
+export * from './progress';

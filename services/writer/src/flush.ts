@@ -2,7 +2,7 @@
 // ClickHouse or Kafka failing stalls the flush, which retries with back-off; nothing is committed until all of it
 // is written. A flush whose partitions were revoked (or whose writer stops) is dropped unwritten instead: its
 // records come again from the last commit.
-import { RetryStopped, retry, sendDeadLetters, type Sender, type TopicPartitionOffset } from '@groupscope/kafka';
+import { RetryStopped, retry, sendDeadLetters, type ConsumerProgress, type Sender, type TopicPartitionOffset } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { PartitionBuffer } from './buffer';
 import type { Inserter } from './insert';
@@ -30,6 +30,8 @@ export interface FlushOptions {
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   retryMaxMs: number;
   logger: Logger;
+  /** told of every committed flush and every failed attempt (readiness, the stalled gauge) */
+  progress?: ConsumerProgress;
 }
 
 /** An error with the step that failed, for the failures metric. */
@@ -53,7 +55,9 @@ export class Flusher {
             await this.write(snap);
           } catch (err) {
             this.o.watermarks.forget(); // something may have landed: read what ClickHouse holds before the next attempt
-            m.flushFailures.inc({ stage: (err as { stage?: string }).stage ?? 'clickhouse' });
+            const stage = (err as { stage?: string }).stage ?? 'clickhouse';
+            m.flushFailures.inc({ stage });
+            if (stage !== 'rebalance') this.o.progress?.failed(stage);
             throw err;
           }
           if (attempt > 1) log.info({ attempt, records: snap.records }, 'batch_written_after_retry');
@@ -119,6 +123,7 @@ export class Flusher {
       throw failedAt('commit', err);
     }
     m.commitsTotal.inc();
+    this.o.progress?.progressed();
     this.o.logger.debug({ records: snap.records, rows: written, duration_ms: Date.now() - started }, 'batch_written');
   }
 }
