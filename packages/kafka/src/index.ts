@@ -7,3 +7,4 @@ export * from './consumer';
 export * from './changelog-reader';
 export * from './dlq';
 export * from './progress';
+export * from './topic-reader';
