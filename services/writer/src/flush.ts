@@ -72,7 +72,9 @@ export class Flusher {
         },
       );
     } catch (err) {
-      this.o.membership.dropped = true;
+      // a flush of an earlier generation may notice its revocation only after the next assignment began: that
+      // generation starts over from the commits and must not be blocked by it
+      if (this.o.membership.generation === snap.generation) this.o.membership.dropped = true;
       if (err instanceof RetryStopped) log.info({ records: snap.records, generation: snap.generation }, 'batch_dropped_for_redelivery');
       else log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
     }
