@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHouse } from '@groupscope/clickhouse';
 import { createLogger } from '@groupscope/logger';
 import type { Bench, BenchContext, BenchResult } from './harness';
@@ -12,7 +12,7 @@ const root = join(__dirname, '..');
 
 function startKafka(): { brokers: string[]; stop(): void } {
   if (process.env.KAFKA_BROKERS) return { brokers: process.env.KAFKA_BROKERS.split(','), stop: () => undefined };
-  const env = { ...process.env, KAFKA_PORT: '29092', KAFKA_CONTROLLER_PORT: '29093', KAFKA_DATA_DIR: join(resolve(root, process.env.GROUPSCOPE_DATA_DIR ?? '.data'), 'kafka-bench') };
+  const env = { ...process.env, KAFKA_PORT: '29092', KAFKA_CONTROLLER_PORT: '29093', KAFKA_DATA_DIR: join(root, '.data', 'kafka-bench') };
   rmSync(env.KAFKA_DATA_DIR, { recursive: true, force: true });
   execFileSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'start'], { env, stdio: 'inherit' });
   return { brokers: ['127.0.0.1:29092'], stop: () => void spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'stop'], { env, stdio: 'inherit' }) };

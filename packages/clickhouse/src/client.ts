@@ -5,6 +5,7 @@ import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@c
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '@groupscope/logger';
+import { ClientLog } from './client-log';
 
 export type { ClickHouseClient };
 
@@ -67,32 +68,6 @@ function pinnedOnce(connection: ChdbConnection): ChdbConnection {
   });
 }
 
-/**
- * The client's own log lines into the process's logger. Its errors are the ones every caller receives and handles
- * (a refused INSERT the writer isolates, a query the query service answers 504): debug here, not on the console.
- */
-function clientLogger(logger: Logger) {
-  const log = logger.child({ module: 'clickhouse_client' });
-  type P = { message: string; args?: Record<string, unknown>; err?: Error };
-  return class {
-    trace(p: P) {
-      log.trace({ args: p.args }, p.message);
-    }
-    debug(p: P) {
-      log.debug({ args: p.args }, p.message);
-    }
-    info(p: P) {
-      log.debug({ args: p.args }, p.message);
-    }
-    warn(p: P) {
-      log.warn({ args: p.args, err: p.err }, p.message);
-    }
-    error(p: P) {
-      log.debug({ err: p.err, query_id: p.args?.query_id }, p.message);
-    }
-  };
-}
-
 export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
   if (!IDENT.test(opts.database)) throw new Error(`invalid ClickHouse database name: ${opts.database}`);
   const table = (name: string) => {
@@ -107,7 +82,7 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
       request_timeout: opts.requestTimeoutMs ?? 60000,
       clickhouse_settings: PINNED_SETTINGS,
       compression: { request: false, response: true },
-      log: { LoggerClass: clientLogger(opts.logger) },
+      log: { LoggerClass: ClientLog },
     });
     return {
       client,

@@ -1,5 +1,5 @@
 export * from './client';
+export * from './errors';
 export * from './sql';
 export * from './migrate';
 export * from './query';
-export * from './errors';

@@ -95,12 +95,8 @@ export async function exec(ch: ClickHouse, q: Sql, settings?: Settings, opts: Pi
   await ch.client.command({ query, query_params: params, clickhouse_settings: settings as never, query_id: opts.queryId, abort_signal: opts.signal });
 }
 
-/**
- * Stops a statement running on the server (an abandoned HTTP request does not stop it there). Without effect on
- * the embedded engine, whose statements end with the call. Resolves whether or not the statement still ran.
- */
+/** Stops a statement running on the server (an abandoned HTTP request does not stop it there), if it still runs. */
 export async function killQuery(ch: ClickHouse, queryId: string): Promise<void> {
-  if (ch.kind !== 'server') return;
   await ch.client.command({ query: 'KILL QUERY WHERE query_id = {id:String} ASYNC', query_params: { id: queryId } });
 }
 

@@ -1,6 +1,6 @@
 // The query service's settings, parsed once at start from the environment.
 import { resolve } from 'node:path';
-import { loadConfig, commonEnv, kafkaEnv, httpEnv, clickhouseEnv, envBool, port, z } from '@groupscope/config';
+import { loadConfig, commonEnv, kafkaEnv, httpEnv, clickhouseEnv, envBool, int, port, z } from '@groupscope/config';
 import { dynamicEnv } from './dynamic-properties/config';
 import { salesforceCredentialsFromEnv, salesforceEnv } from './integrations/salesforce/config';
 
@@ -13,21 +13,8 @@ export const queryEnv = {
   ...httpEnv,
   ...clickhouseEnv,
   QUERY_PORT: port(8081),
-  /** every ClickHouse call, and all calls of one API request together, running longer are stopped and answered 504 */
+  /** every ClickHouse call running longer is stopped and answered 504 */
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  /** time limit of a streamed CSV export (microscope, cohort members) */
-  QUERY_EXPORT_TIMEOUT_MS: z.coerce.number().int().min(100).max(24 * 3_600_000).default(300_000),
-  /** max_memory_usage of every statement (bytes; 0: ClickHouse's own limit): beyond, 422 memory_limit */
-  QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(0).default(2 * 1024 ** 3),
-  /** the most rows / bytes (JSON) one call reads for a JSON reply: beyond, 413 result_too_large */
-  QUERY_MAX_RESULT_ROWS: z.coerce.number().int().min(1).default(1_000_000),
-  QUERY_MAX_RESULT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024 ** 2),
-  /** API requests running at once: in all, and of one project; beyond, a short queue, then 429 with Retry-After */
-  QUERY_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1000).default(8),
-  QUERY_MAX_CONCURRENT_PER_PROJECT: z.coerce.number().int().min(1).max(1000).default(4),
-  /** longest wait for a slot, and how many requests of one project may wait */
-  QUERY_QUEUE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
-  QUERY_MAX_QUEUED_PER_PROJECT: z.coerce.number().int().min(0).max(10_000).default(16),
   /** longest date range a chart may cover (days), and with hourly intervals */
   QUERY_MAX_RANGE_DAYS: z.coerce.number().int().min(1).max(36_600).default(1100),
   QUERY_MAX_HOURLY_RANGE_DAYS: z.coerce.number().int().min(1).max(366).default(31),
@@ -41,6 +28,21 @@ export const queryEnv = {
   QUERY_SESSION_SECRET: z.string().min(32, 'QUERY_SESSION_SECRET must be at least 32 characters').optional(),
   /** the built web UI, served at / when it holds an index.html */
   WEB_DIST_DIR: z.string().default(DEFAULT_WEB_DIST),
+  /**
+   * The limits that keep one request from hurting the others (README, "Limits"). QUERY_TIMEOUT_MS also bounds all
+   * the ClickHouse calls of one API request together. A streamed CSV download has its own time limit; every
+   * statement gets max_memory_usage (422 beyond; 0: ClickHouse's own limit); one call reads at most so many rows /
+   * bytes of JSON (413 beyond); requests run at most so many at once, in all and of one project, waiting at most
+   * QUERY_QUEUE_MS for a slot (at most so many of one project), else 429 with Retry-After.
+   */
+  QUERY_EXPORT_TIMEOUT_MS: int(300_000, { min: 100, max: 24 * 3_600_000 }),
+  QUERY_MAX_MEMORY_BYTES: int(2 * 1024 ** 3, { min: 0 }),
+  QUERY_MAX_RESULT_ROWS: int(1_000_000, { min: 1 }),
+  QUERY_MAX_RESULT_BYTES: int(64 * 1024 ** 2, { min: 1024 }),
+  QUERY_MAX_CONCURRENT: int(8, { min: 1, max: 1000 }),
+  QUERY_MAX_CONCURRENT_PER_PROJECT: int(4, { min: 1, max: 1000 }),
+  QUERY_QUEUE_MS: int(2000, { min: 0, max: 600_000 }),
+  QUERY_MAX_QUEUED_PER_PROJECT: int(16, { min: 0, max: 10_000 }),
   /** dynamic group properties: scheduler on/off (for every scheduled job), check interval, Kafka publish deadline */
   ...dynamicEnv,
   /** the Salesforce sync: API version, daily hour, check interval, overlap, paging, time limits, retries */

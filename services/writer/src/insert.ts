@@ -6,7 +6,7 @@ import { COLUMNS, groupLine, type GroupKey, type TableName } from '@groupscope/s
 import type { PartitionBuffer } from './buffer';
 import { lineSource, type LineSource } from './line-source';
 import { chunks, planEvents, raise, unwritten, type PendingLine, type Watermarks } from './plan';
-import { insertEventLines, insertIsolating, type Refusals } from './refusals';
+import { insertEventsIsolating, insertIsolating, type Refusals } from './refusals';
 import type { TableWatermarks } from './watermarks';
 
 export interface InsertHooks {
@@ -68,7 +68,7 @@ export class Inserter {
     plan.wants.forEach((wants, part) => wants.forEach((w, i) => withLines[part]!.lines.setWant(i, w)));
     let written = 0;
     const ctx = {
-      lines: this.lines,
+      insert: (table: 'events' | 'event_groups', body: Buffer) => this.lines.run(body, [table], () => undefined),
       refusals,
       checkCurrent,
       acknowledged: (table: 'events' | 'event_groups', reached: Watermarks, rows: number, seconds: number) => {
@@ -77,7 +77,7 @@ export class Inserter {
         written += rows;
       },
     };
-    for (const insert of plan.inserts) await insertEventLines(ctx, withLines, insert.ranges);
+    for (const insert of plan.inserts) await insertEventsIsolating(ctx, withLines, insert.ranges);
     return written;
   }
 

@@ -11,7 +11,6 @@ import { classifyFailure, type Failure } from '@groupscope/clickhouse';
 import type { DeadLetter, KafkaMessage } from '@groupscope/kafka';
 import { WANT_EVENTS, WANT_EVENT_GROUPS, type TableName } from '@groupscope/schema';
 import type { PartitionBuffer } from './buffer';
-import type { LineSource } from './line-source';
 import * as m from './metrics';
 import { raise, type Watermarks } from './plan';
 
@@ -99,11 +98,14 @@ interface LineRef {
   i: number;
 }
 
+type EventTable = 'events' | 'event_groups';
+
 export interface EventLinesContext {
-  lines: LineSource;
+  /** one INSERT of event lines into one table (each line's `want` bits say whether the table takes it) */
+  insert(table: EventTable, body: Buffer): Promise<void>;
   refusals: Refusals;
   /** the table now holds everything up to `reached`, `rows` more rows */
-  acknowledged(table: 'events' | 'event_groups', reached: Watermarks, rows: number, seconds: number): void;
+  acknowledged(table: EventTable, reached: Watermarks, rows: number, seconds: number): void;
   /** throws when the flush must stop before its next INSERT */
   checkCurrent(): void;
 }
@@ -115,7 +117,7 @@ const BITS = { events: WANT_EVENTS, event_groups: WANT_EVENT_GROUPS } as const;
  * into events and event_groups, isolating lines ClickHouse refuses. A table's bit is cleared on a line once the
  * table acknowledged it, so a half tried again only goes to the tables still missing it.
  */
-export async function insertEventLines(
+export async function insertEventsIsolating(
   ctx: EventLinesContext,
   parts: { buffer: PartitionBuffer; lines: NonNullable<PartitionBuffer['events']> }[],
   ranges: readonly { part: number; from: number; to: number }[],
@@ -129,7 +131,7 @@ export async function insertEventLines(
       else if (lines.want(i) !== 0) refs.push({ part: r.part, i });
     }
   }
-  let failedTable: 'events' | 'event_groups' = 'events';
+  let failedTable: EventTable = 'events';
   await insertIsolating(
     refs,
     async (items) => {
@@ -160,15 +162,17 @@ export async function insertEventLines(
       }
       if (run) chunks.push(parts[run.part]!.lines.slice(run.from, run.to));
       const body = Buffer.concat(chunks);
-      failedTable = tables[0]!;
-      await ctx.lines.run(body, [...tables], (table, seconds) => {
+      for (const table of tables) {
+        failedTable = table;
+        const t0 = performance.now();
+        await ctx.insert(table, body);
+        // the table holds these lines now: a half tried again goes only to the tables still missing them
         for (const x of items) {
           const lines = parts[x.part]!.lines;
           lines.setWant(x.i, lines.want(x.i) & ~BITS[table]);
         }
-        ctx.acknowledged(table, reaches[table], rows[table], seconds);
-        if (table === 'events' && tables.length > 1) failedTable = 'event_groups';
-      });
+        ctx.acknowledged(table, reaches[table], rows[table], (performance.now() - t0) / 1000);
+      }
     },
     (x, failure) => {
       const { buffer, lines } = parts[x.part]!;

@@ -132,6 +132,7 @@ export class Writer {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.unreportStalls();
     if (this.ageTimer) clearInterval(this.ageTimer);
     this.flusher?.interrupt();
     await this.flushing; // a flush under way finishes its attempt, without retrying
@@ -144,7 +145,6 @@ export class Writer {
     await this.producer?.disconnect();
     await this.stopLag?.();
     await this.inserter.close();
-    this.unreportStalls();
     this.consumer = null;
   }
 
