@@ -8,9 +8,11 @@ bash scripts/ensure.sh
 echo "== typecheck"; npx tsc -b
 echo "== lint"; npx eslint . --max-warnings=0
 echo "== jest"
-mkdir -p .data
+data="${GROUPSCOPE_DATA_DIR:-.data}"
+case "$data" in /*) ;; *) data="$root/$data" ;; esac
+mkdir -p "$data"
 status=0
-npx jest --ci --json --outputFile=.data/jest-results.json "$@" || status=$?
+npx jest --ci --json --outputFile="$data/jest-results.json" "$@" || status=$?
 # one plain closing line with the totals
-node -e 'const r=require("./.data/jest-results.json");console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' || true
+node -e 'const r=require(process.argv[1]);console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$data/jest-results.json" || true
 exit $status

@@ -3,7 +3,7 @@
 // against what the query API answers for the same request: sign in; a 3-step funnel counted by company; the last
 // step's drop-off in the microscope, its CSV, saved as a cohort, used as a segment; a dynamic property from a chart;
 // `plan = pro` in the account search, an account page and its Raw activity; an expired session; a chart reopened
-// from its URL. A screenshot of every screen goes to .data/screenshots/.
+// from its URL. A screenshot of every screen goes to <GROUPSCOPE_DATA_DIR>/screenshots/ (.data by default).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { startStack, type Stack } from './stack';
 jest.setTimeout(600_000);
 
 const root = resolve(__dirname, '..');
-const shots = join(root, '.data', 'screenshots');
+const shots = join(resolve(root, process.env.GROUPSCOPE_DATA_DIR ?? '.data'), 'screenshots');
 const dir = mkdtempSync(join(tmpdir(), 'gs-web-'));
 const projectsFile = join(dir, 'projects.json');
 const registry = new ProjectRegistry(projectsFile);

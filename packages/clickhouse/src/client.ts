@@ -1,6 +1,7 @@
 // The only module that imports @clickhouse/client: a handle on one database of a ClickHouse server (24.8+) over
 // HTTP, the local server of `npm start` or a user's server or cluster alike.
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClientLog } from './client-log';
 
 export type { ClickHouseClient };
 
@@ -44,6 +45,7 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouse {
     request_timeout: opts.requestTimeoutMs ?? 60000,
     clickhouse_settings: CLIENT_SETTINGS,
     compression: { request: false, response: true },
+    log: { LoggerClass: ClientLog },
   });
   return {
     client,

@@ -19,17 +19,85 @@ export function columnList(names: readonly string[]): SqlValue {
   return trusted(names.map((n) => `\`${n}\``).join(', '));
 }
 
-/** Runs a built query and returns its rows. */
-export async function queryRows<T>(ch: ClickHouse, q: Sql, settings?: Settings): Promise<T[]> {
+/** How one call runs: its id in ClickHouse, a signal that abandons it, and a bound on the result read. */
+export interface CallOptions {
+  /** ClickHouse's query_id (system.processes, KILL QUERY); the client makes one up when absent */
+  queryId?: string;
+  /** aborts the HTTP request; on a server the statement itself keeps running until killQuery stops it */
+  signal?: AbortSignal;
+  /** the most rows the caller reads: more rows throw ResultTooLarge (and the reply is abandoned) */
+  maxRows?: number;
+  /** the most bytes of JSON the caller reads: more throw ResultTooLarge */
+  maxBytes?: number;
+}
+
+/** A result larger than the caller's bound (CallOptions.maxRows / maxBytes): nothing of it is returned. */
+export class ResultTooLarge extends Error {
+  constructor(
+    readonly limit: 'rows' | 'bytes',
+    readonly max: number,
+  ) {
+    super(`the result has more than ${max} ${limit}`);
+    this.name = 'ResultTooLarge';
+  }
+}
+
+/**
+ * Runs a built query and returns its rows. The reply is read as a stream, row by row, so a large result neither
+ * blocks the event loop in one parse nor builds one giant string; with a bound it stops reading at the bound.
+ */
+export async function queryRows<T>(ch: ClickHouse, q: Sql, settings?: Settings, opts: CallOptions = {}): Promise<T[]> {
+  const out: T[] = [];
+  for await (const rows of streamRows<T>(ch, q, settings, opts)) for (const r of rows) out.push(r);
+  return out;
+}
+
+/**
+ * Runs a built query and yields its rows in the chunks they arrive in (for replies written as they are read, e.g.
+ * a CSV download). Stopping the iteration early closes the reply.
+ */
+export async function* streamRows<T>(ch: ClickHouse, q: Sql, settings?: Settings, opts: CallOptions = {}): AsyncGenerator<T[]> {
   const { query, params } = q.build();
-  const rs = await ch.client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings as never });
-  return rs.json<T>();
+  const rs = await ch.client.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    clickhouse_settings: settings as never,
+    query_id: opts.queryId,
+    abort_signal: opts.signal,
+  });
+  const maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
+  const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+  let rows = 0;
+  let bytes = 0;
+  const stream = rs.stream<T>();
+  try {
+    for await (const chunk of stream as AsyncIterable<{ text: string; json<R>(): R }[]>) {
+      const parsed: T[] = [];
+      for (const row of chunk) {
+        rows++;
+        bytes += row.text.length;
+        if (rows > maxRows) throw new ResultTooLarge('rows', maxRows);
+        if (bytes > maxBytes) throw new ResultTooLarge('bytes', maxBytes);
+        parsed.push(row.json<T>());
+      }
+      yield parsed;
+    }
+  } finally {
+    // ends the HTTP reply when the caller stopped early or a bound was hit
+    if (!stream.readableEnded) rs.close();
+  }
 }
 
 /** Runs a statement without a result (DDL, INSERT ... SELECT). */
-export async function exec(ch: ClickHouse, q: Sql, settings?: Settings): Promise<void> {
+export async function exec(ch: ClickHouse, q: Sql, settings?: Settings, opts: Pick<CallOptions, 'queryId' | 'signal'> = {}): Promise<void> {
   const { query, params } = q.build();
-  await ch.client.command({ query, query_params: params, clickhouse_settings: settings as never });
+  await ch.client.command({ query, query_params: params, clickhouse_settings: settings as never, query_id: opts.queryId, abort_signal: opts.signal });
+}
+
+/** Stops a statement running on the server (an abandoned HTTP request does not stop it there), if it still runs. */
+export async function killQuery(ch: ClickHouse, queryId: string): Promise<void> {
+  await ch.client.command({ query: 'KILL QUERY WHERE query_id = {id:String} ASYNC', query_params: { id: queryId } });
 }
 
 /**

@@ -27,6 +27,11 @@ export const kafkaEnv = {
   TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default('gs.'),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(4),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  /**
+   * A consumer (enricher, writer) whose attempts keep failing while it has lag, with no progress for this long, is
+   * stalled: /ready answers 503 with the reason and groupscope_<service>_stalled{reason} is 1.
+   */
+  CONSUMER_STALL_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
 };
 
 export const clickhouseEnv = {

@@ -19,8 +19,14 @@ export const httpDuration = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
-/** A readiness probe: name -> check. A check resolves true when its dependency answers. */
-export type ReadinessChecks = Record<string, () => Promise<boolean>>;
+/** A check's answer with its reason when not ready (e.g. why a consumer is stalled). */
+export interface Readiness {
+  ok: boolean;
+  reason?: string;
+}
+
+/** A readiness probe: name -> check. A check resolves true (or {ok: true}) when its dependency answers. */
+export type ReadinessChecks = Record<string, () => Promise<boolean | Readiness>>;
 
 export interface AppOptions {
   service: string;
@@ -28,17 +34,19 @@ export interface AppOptions {
   ready: ReadinessChecks;
 }
 
-async function runChecks(checks: ReadinessChecks): Promise<Record<string, boolean>> {
+async function runChecks(checks: ReadinessChecks): Promise<{ checks: Record<string, boolean>; reasons: Record<string, string> }> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
-      const ok = await Promise.race([
-        check().catch(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref()),
+      const answer = await Promise.race([
+        check().catch((err: unknown): Readiness => ({ ok: false, reason: err instanceof Error ? err.message : String(err) })),
+        new Promise<Readiness>((r) => setTimeout(() => r({ ok: false, reason: 'no answer within 3 s' }), 3000).unref()),
       ]);
-      return [name, ok] as const;
+      return [name, typeof answer === 'boolean' ? { ok: answer } : answer] as const;
     }),
   );
-  return Object.fromEntries(entries);
+  const reasons: Record<string, string> = {};
+  for (const [name, r] of entries) if (!r.ok && r.reason) reasons[name] = r.reason;
+  return { checks: Object.fromEntries(entries.map(([name, r]) => [name, r.ok])), reasons };
 }
 
 export function createApp(opts: AppOptions): Express {
@@ -61,9 +69,9 @@ export function createApp(opts: AppOptions): Express {
     res.json({ status: 'ok', service: opts.service });
   });
   app.get('/ready', async (_req, res) => {
-    const checks = await runChecks(opts.ready);
+    const { checks, reasons } = await runChecks(opts.ready);
     const ok = Object.values(checks).every(Boolean);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', service: opts.service, checks });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', service: opts.service, checks, ...(ok ? {} : { reasons }) });
   });
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', register.contentType);

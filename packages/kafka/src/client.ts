@@ -100,6 +100,10 @@ export interface Admin {
   fetchOffsets(opts: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
   /** resolves while the cluster answers */
   describeCluster(): Promise<{ clusterId: string; controller: number | null; brokers: { nodeId: number; host: string; port: number }[] }>;
+  /** a consumer group's state (Empty, Stable, PreparingRebalance, Dead, ...) and how many members it has */
+  describeGroup(groupId: string): Promise<{ state: string; members: number }>;
+  /** moves a consumer group's committed offsets; Kafka refuses it while the group has members */
+  setOffsets(opts: { groupId: string; topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
 }
 
 function adminOf(admin: KafkaJsAdmin): Admin {
@@ -116,6 +120,12 @@ function adminOf(admin: KafkaJsAdmin): Admin {
     fetchTopicOffsets: (topic) => admin.fetchTopicOffsets(topic),
     fetchOffsets: async (o) => (await admin.fetchOffsets(o)).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })) })),
     describeCluster: () => admin.describeCluster(),
+    describeGroup: async (groupId) => {
+      const { groups } = await admin.describeGroups([groupId]);
+      const g = groups[0];
+      return { state: g?.state ?? 'Dead', members: g?.members.length ?? 0 };
+    },
+    setOffsets: (o) => admin.setOffsets(o),
   };
 }
 

@@ -3,6 +3,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
 import { kafkajsOf, type Kafka } from './client';
+import type { ConsumerProgress } from './progress';
 import { RetryStopped, retry } from './retry';
 import type { Assignment, KafkaMessage, TopicPartitionOffset } from './types';
 
@@ -51,6 +52,11 @@ export interface BatchConsumerOptions {
   partitionsConsumedConcurrently?: number;
   maxRetryDelayMs?: number;
   onCrash?(err: Error): void;
+  /**
+   * Told of each handled batch (progress), each failed attempt (reason "handler") and each partition's lag, so the
+   * service can report a stall. A service that commits later (the writer) reports its own progress instead.
+   */
+  progress?: ConsumerProgress;
 }
 
 export interface RunningConsumer {
@@ -79,11 +85,18 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
     if (!e.payload.restart) opts.onCrash?.(err);
   });
   if (opts.onRevoked) consumer.on(consumer.events.REBALANCING, () => opts.onRevoked!());
-  if (opts.onAssigned) consumer.on(consumer.events.GROUP_JOIN, (e) => opts.onAssigned!({ ...e.payload.memberAssignment }));
-  if (opts.onBatchDone) {
-    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
-      opts.onBatchDone!({ topic: e.payload.topic, partition: e.payload.partition, offsetLag: Number(e.payload.offsetLag) }),
-    );
+  if (opts.onAssigned || opts.progress) {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      opts.progress?.reset();
+      opts.onAssigned?.({ ...e.payload.memberAssignment });
+    });
+  }
+  if (opts.onBatchDone || opts.progress) {
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const info = { topic: e.payload.topic, partition: e.payload.partition, offsetLag: Number(e.payload.offsetLag) };
+      opts.progress?.setLag(info.topic, info.partition, info.offsetLag);
+      opts.onBatchDone?.(info);
+    });
   }
   await consumer.connect();
   for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
@@ -107,8 +120,10 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
           initialMs: 200,
           maxMs: opts.maxRetryDelayMs ?? 10000,
           stopped: () => !ctx.isRunning(),
-          onRetry: (err, attempt, delay) =>
-            log.warn({ err, topic: batch.topic, partition: batch.partition, attempt, retry_in_ms: delay }, 'batch_failed_retrying'),
+          onRetry: (err, attempt, delay) => {
+            opts.progress?.failed('handler', `${batch.topic}:${batch.partition}`);
+            log.warn({ err, topic: batch.topic, partition: batch.partition, attempt, retry_in_ms: delay }, 'batch_failed_retrying');
+          },
           // keep the group membership alive while waiting, and stop waiting once the partition is gone
           sleep: async (ms) => {
             const until = Date.now() + ms;
@@ -128,6 +143,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
         ]);
       }
+      opts.progress?.progressed(`${batch.topic}:${batch.partition}`);
       await heartbeat();
     },
   });

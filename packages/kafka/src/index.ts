@@ -6,3 +6,5 @@ export * from './producer';
 export * from './consumer';
 export * from './changelog-reader';
 export * from './dlq';
+export * from './progress';
+export * from './topic-reader';

@@ -2,7 +2,9 @@
 // Kafka changelogs, and publishes enriched events and group changes with exactly-once transactions.
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
-import { ChangelogTail, createAdmin, createKafka, ensureTopics, retryTransient, runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
+import {
+  ChangelogTail, ConsumerProgress, createAdmin, createKafka, ensureTopics, reportStalls, retryTransient, runBatchConsumer, type RunningConsumer,
+} from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { changelogText } from './changelog';
 import type { EnricherConfig } from './config';
@@ -46,6 +48,9 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
   const admin = createAdmin(kafka);
   let running = false;
   let fatal: Error | undefined;
+  // batches handled and failed attempts: a consumer failing with lag and doing nothing is not ready
+  const progress = new ConsumerProgress(config.CONSUMER_STALL_AFTER_MS);
+  const unreportStalls = reportStalls('enricher', progress);
 
   const app = createApp({
     service: 'enricher',
@@ -56,6 +61,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
         return true;
       },
       consumer: async () => running && !fatal,
+      progress: async () => progress.readiness(),
     },
   });
   const http = await listen(app, config.ENRICHER_PORT, config.HTTP_HOST, logger);
@@ -83,6 +89,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
     await tail?.stop().catch((err) => log.warn({ err }, 'tail_stop_failed'));
     await admin.disconnect().catch(() => undefined);
     unreport();
+    unreportStalls();
     await http.close();
   };
 
@@ -133,6 +140,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
       maxBytesPerPartition: config.ENRICHER_MAX_BATCH_BYTES,
       sessionTimeout: config.ENRICHER_SESSION_TIMEOUT_MS,
       handle: (batch) => workerFor(batch.topic, batch.partition).handle(batch),
+      progress,
       // a rebalance: release the partitions this instance lost (their state goes with them); kept ones keep theirs
       onAssigned: (assignment) => {
         const assigned = new Set<string>();

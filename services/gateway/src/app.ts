@@ -30,7 +30,8 @@ export interface RouteDeps {
   throttle: Throttle;
   batcher: Batcher;
   limits: Limits;
-  bodyLimits: { httpapi: number; batch: number; identify: number };
+  /** decompressed body limits per endpoint, and how much of an oversized body is read and thrown away */
+  bodyLimits: { httpapi: number; batch: number; identify: number; discard?: number };
   /** the gateway's address as browsers reach it, for the Segment settings document (else each request's Host) */
   publicUrl?: string;
 }
@@ -71,8 +72,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       return true;
     }
     if (body.error === 'too_large') {
-      // the rest of the body is not read: close the connection after the reply
-      res.setHeader('Connection', 'close');
+      // a body cut off before its end leaves the connection unusable: close it after the reply
+      if (!body.drained) res.setHeader('Connection', 'close');
       send(res, endpoint, replies.tooLarge(), 'payload_too_large');
     } else if (body.error === 'unsupported_encoding') {
       res.setHeader('Connection', 'close');
@@ -129,7 +130,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   });
 
   const eventsRoute = (endpoint: 'httpapi' | 'batch', limit: number) => async (req: Request, res: Response) => {
-    const body = await readBody(req, limit);
+    const body = await readBody(req, limit, deps.bodyLimits.discard);
     if (bodyFailed(res, endpoint, body)) return;
     const receiveTime = Date.now();
     const parsed = parseJson(body.body);
@@ -146,7 +147,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       let fields = queryFields(req.originalUrl);
       let size: number;
       if (req.method === 'POST') {
-        const body = await readBody(req, deps.bodyLimits.identify);
+        const body = await readBody(req, deps.bodyLimits.identify, deps.bodyLimits.discard);
         if (bodyFailed(res, endpoint, body)) return;
         size = body.body.length;
         const posted = await formFields(req.headers['content-type'], body.body);

@@ -20,11 +20,22 @@ describe('readBody', () => {
     ['truncated gzip', [gzipSync(json).subarray(0, 10)], { 'content-encoding': 'gzip' }, { ok: false, error: 'bad_encoding' }],
     ['empty gzip body', [], { 'content-encoding': 'gzip' }, { ok: false, error: 'bad_encoding' }],
     ['brotli', [json], { 'content-encoding': 'br' }, { ok: false, error: 'unsupported_encoding' }],
-    ['declared length over the limit', [json], { 'content-length': '5000' }, { ok: false, error: 'too_large' }],
-    ['streamed past the limit', [Buffer.alloc(600), Buffer.alloc(600)], {}, { ok: false, error: 'too_large' }],
-    ['a gzip bomb', [gzipSync(Buffer.alloc(10_000_000))], { 'content-encoding': 'gzip' }, { ok: false, error: 'too_large' }],
+    ['declared length over the limit', [json], { 'content-length': '5000' }, { ok: false, error: 'too_large', drained: false }],
+    ['streamed past the limit', [Buffer.alloc(600), Buffer.alloc(600)], {}, { ok: false, error: 'too_large', drained: false }],
+    ['a gzip bomb', [gzipSync(Buffer.alloc(10_000_000))], { 'content-encoding': 'gzip' }, { ok: false, error: 'too_large', drained: true }],
   ])('%s', async (_n, chunks, headers, want) => {
     expect(await readBody(request(chunks as Buffer[], headers), 1024)).toEqual(want);
+  });
+
+  it('reads an oversized body to its end (up to the discard bound) so the reply can follow it', async () => {
+    const chunks = Array.from({ length: 10 }, () => Buffer.alloc(600));
+    const stream = request(chunks);
+    expect(await readBody(stream, 1024, 10_000)).toEqual({ ok: false, error: 'too_large', drained: true });
+    expect(stream.readableEnded).toBe(true);
+    // declared within the bound: drained too; declared beyond it, or streamed beyond it: cut off
+    expect(await readBody(request(chunks, { 'content-length': '6000' }), 1024, 10_000)).toEqual({ ok: false, error: 'too_large', drained: true });
+    expect(await readBody(request(chunks, { 'content-length': '60000' }), 1024, 10_000)).toEqual({ ok: false, error: 'too_large', drained: false });
+    expect(await readBody(request(chunks), 1024, 3000)).toEqual({ ok: false, error: 'too_large', drained: false });
   });
 });
 

@@ -7,7 +7,8 @@ import type { FormFields } from './protocol';
 
 export type BodyResult =
   | { ok: true; body: Buffer }
-  | { ok: false; error: 'too_large' | 'bad_encoding' | 'unsupported_encoding' | 'aborted' };
+  | { ok: false; error: 'too_large'; /** the whole body was read (the connection can stay open) */ drained: boolean }
+  | { ok: false; error: 'bad_encoding' | 'unsupported_encoding' | 'aborted' };
 
 type Inflater = (buf: InputType, opts: ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void;
 const inflaters: Record<string, Inflater | null> = { '': null, identity: null, gzip: gunzip, 'x-gzip': gunzip, deflate: inflate };
@@ -15,19 +16,26 @@ const inflaters: Record<string, Inflater | null> = { '': null, identity: null, g
 /** Compressed bodies may exceed the decompressed limit by a little (tiny or incompressible payloads). */
 const WIRE_SLACK = 64 * 1024;
 
-/** Reads the whole body; decompressed size may not exceed `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+/**
+ * Reads the whole body; decompressed size may not exceed `limit` bytes. An oversized body is still read to its end
+ * and thrown away, up to `discardMax` bytes on the wire: a client that sends its whole body before reading the
+ * reply (every SDK, curl) then gets the 413, where closing on it mid-upload would make its next write fail with a
+ * reset connection. A body declared or found larger than that is not drained (`drained: false`): the caller
+ * closes the connection after replying.
+ */
+export async function readBody(req: IncomingMessage, limit: number, discardMax = 0): Promise<BodyResult> {
   const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (!Object.hasOwn(inflaters, encoding)) return { ok: false, error: 'unsupported_encoding' };
   const inflater = inflaters[encoding] ?? null;
   const wireLimit = inflater ? limit + WIRE_SLACK : limit;
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > wireLimit) return { ok: false, error: 'too_large' };
+  if (Number.isFinite(declared) && declared > Math.max(wireLimit, discardMax)) return { ok: false, error: 'too_large', drained: false };
 
   const raw = await new Promise<BodyResult>((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    let oversized = false;
     const finish = (r: BodyResult) => {
       if (done) return;
       done = true;
@@ -36,11 +44,15 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Bod
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > wireLimit) finish({ ok: false, error: 'too_large' });
-      else chunks.push(chunk);
+      if (size <= wireLimit) chunks.push(chunk);
+      else if (size > discardMax) finish({ ok: false, error: 'too_large', drained: false });
+      else if (!oversized) {
+        oversized = true;
+        chunks.length = 0; // what was kept is no use now; the rest only counts until the end
+      }
     };
     req.on('data', onData);
-    req.once('end', () => finish({ ok: true, body: Buffer.concat(chunks, size) }));
+    req.once('end', () => finish(oversized ? { ok: false, error: 'too_large', drained: true } : { ok: true, body: Buffer.concat(chunks, size) }));
     req.once('error', () => finish({ ok: false, error: 'aborted' }));
     req.once('close', () => finish({ ok: false, error: 'aborted' }));
   });
@@ -48,7 +60,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Bod
   return new Promise<BodyResult>((resolve) => {
     inflater(raw.body, { maxOutputLength: limit }, (err, out) => {
       if (!err) resolve({ ok: true, body: out });
-      else if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) resolve({ ok: false, error: 'too_large' });
+      else if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) resolve({ ok: false, error: 'too_large', drained: true });
       else resolve({ ok: false, error: 'bad_encoding' });
     });
   });

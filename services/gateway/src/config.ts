@@ -24,6 +24,13 @@ export const gatewayEnv = {
   GATEWAY_IDENTIFY_MAX_BYTES: int(1 * MB, { min: 1024 }),
   GATEWAY_MAX_EVENTS: int(2000, { min: 1 }),
   GATEWAY_MAX_IDENTIFICATIONS: int(1024, { min: 1 }),
+  /** an event time more than this past the receive time is refused (400, events_with_invalid_fields.time) */
+  GATEWAY_MAX_FUTURE_MS: int(86_400_000, { min: 0, max: 366 * 86_400_000 }),
+  /**
+   * the rest of an oversized body is read and thrown away up to this many bytes, so the client (still sending)
+   * reads the 413 instead of a reset connection; a body larger still is cut off
+   */
+  GATEWAY_DISCARD_MAX_BYTES: int(64 * MB, { min: 0 }),
   /** one encoded record may not exceed this (Kafka rejects messages over ~1 MB by default) */
   GATEWAY_MAX_RECORD_BYTES: int(900_000, { min: 1024 }),
   /** coalesce concurrent requests into shared producer sends (false: one send per request, for comparison) */

@@ -142,8 +142,14 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
       maxEvents: config.GATEWAY_MAX_EVENTS,
       maxIdentifications: config.GATEWAY_MAX_IDENTIFICATIONS,
       maxRecordBytes: config.GATEWAY_MAX_RECORD_BYTES,
+      maxFutureMs: config.GATEWAY_MAX_FUTURE_MS,
     },
-    bodyLimits: { httpapi: config.GATEWAY_HTTPAPI_MAX_BYTES, batch: config.GATEWAY_BATCH_MAX_BYTES, identify: config.GATEWAY_IDENTIFY_MAX_BYTES },
+    bodyLimits: {
+      httpapi: config.GATEWAY_HTTPAPI_MAX_BYTES,
+      batch: config.GATEWAY_BATCH_MAX_BYTES,
+      identify: config.GATEWAY_IDENTIFY_MAX_BYTES,
+      discard: config.GATEWAY_DISCARD_MAX_BYTES,
+    },
     publicUrl: config.GATEWAY_PUBLIC_URL || undefined,
   });
   // requests in flight get up to one send deadline (plus a margin) to finish when stopping

@@ -43,6 +43,11 @@ describe('parseJson', () => {
   ])('returns undefined for %s', (_n, text) => {
     expect(parseJson(Buffer.from(text))).toBeUndefined();
   });
+  it('stores valid Unicode: lone surrogate escapes and invalid bytes become U+FFFD', () => {
+    const text = '{"a":"x\\ud800y","\\udfffk":"\\ud83d\\ude00","esc":"\\\\ud800"}';
+    expect(parseJson(Buffer.from(text))).toEqual({ a: 'x\ufffdy', '\ufffdk': '😀', esc: '\\ud800' });
+    expect(parseJson(Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xed, 0xa0, 0x80, 0xff]), Buffer.from('"}')]))).toEqual({ a: '\ufffd(\ufffd\ufffd\ufffd\ufffd' });
+  });
   it('tolerates a byte-order mark and survives absurd nesting', () => {
     expect(parseJson(Buffer.from('\ufeff{"a":1}'))).toEqual({ a: 1 });
     expect(() => parseJson(Buffer.from('['.repeat(200_000) + ']'.repeat(200_000)))).not.toThrow();
@@ -83,6 +88,26 @@ describe('processEvents: request-level rules', () => {
         events_with_invalid_id_lengths: { user_id: [3] },
       },
     });
+  });
+
+  it('refuses events dated in the far future or before 2000 under time, naming their indices', () => {
+    const t = 1_700_000_000_000;
+    const events = [
+      { user_id: 'user-1', event_type: 'x', time: Date.UTC(3000, 0, 1) },
+      { user_id: 'user-1', event_type: 'x', time: t + 3_600_000 },
+      { user_id: 'user-1', event_type: 'x', time: Date.UTC(1999, 11, 31) },
+    ];
+    const r = rejected(processEvents({ api_key: 'key-7', events }, 'httpapi', ctx(project(), { receiveTime: t })));
+    expect(r.reply.body).toMatchObject({ code: 400, events_with_invalid_fields: { time: [0, 2] } });
+    const g = rejected(processGroupIdentify({ api_key: 'key-7', identification: JSON.stringify({ group_type: 'org', group_value: 'acme', time: Date.UTC(3000, 0, 1) }) }, ctx()));
+    expect(g.reply.body).toMatchObject({ code: 400, events_with_invalid_fields: { time: [0] } });
+  });
+
+  it('repairs lone surrogates in identifications', () => {
+    const a = ok(processIdentify({ api_key: 'key-7', identification: '{"user_id":"user-\\ud800","user_properties":{"\\udc00":"v\\ud800"}}' }, ctx()));
+    const [rec] = decodeIngest(a);
+    expect(rec!.rec.user_id).toBe('user-\ufffd');
+    expect(JSON.parse(rec!.rec.user_properties)).toEqual({ '\ufffd': 'v\ufffd' });
   });
 
   it('rejects an event whose record would exceed the record size limit', () => {

@@ -8,6 +8,8 @@ import {
   minIdLength,
   normalizeEvent,
   normalizeGroupIdentify,
+  repairStrings,
+  timeWindow,
   type NormalizedEvent,
   type NormalizedGroupIdentify,
 } from './validate';
@@ -73,6 +75,8 @@ export interface Limits {
   maxEvents: number;
   maxIdentifications: number;
   maxRecordBytes: number;
+  /** how far past the receive time an event's time may be (GATEWAY_MAX_FUTURE_MS; default 1 day) */
+  maxFutureMs?: number;
 }
 
 export interface RequestContext {
@@ -126,7 +130,7 @@ export function processEvents(body: unknown, endpoint: ThrottledEndpoint, ctx: R
   if (events.length > ctx.limits.maxEvents) return reject('too_many_events', replies.tooLarge());
 
   const errors = new EventErrors();
-  const opts = { minIdLength: minIdLength(body.options), remoteIp: ctx.remoteIp };
+  const opts = { minIdLength: minIdLength(body.options), remoteIp: ctx.remoteIp, times: timeWindow(ctx.receiveTime, ctx.limits.maxFutureMs) };
   const valid: NormalizedEvent[] = [];
   events.forEach((raw, i) => {
     const e = normalizeEvent(raw, i, opts, errors);
@@ -155,7 +159,8 @@ function parseIdentification(text: string | undefined, max: number): unknown[] |
   if (text === undefined || text === '') return reject('missing_identification', { status: 400, body: { code: 400, error: 'missing_event', missing_field: 'identification' } });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // form fields may hold any text: repair every string, not only where the text shows an escape
+    parsed = repairStrings(JSON.parse(text));
   } catch {
     return reject('invalid_identification', { status: 400, body: { code: 400, error: 'invalid_event: identification is not valid JSON' } });
   }
@@ -182,7 +187,12 @@ export function processIdentify(fields: FormFields, ctx: RequestContext): Accept
   const list = parseIdentification(fields.identification, ctx.limits.maxIdentifications);
   if (isRejected(list)) return list;
   const errors = new EventErrors();
-  const opts = { minIdLength: minIdLength(parseOptions(fields.options)), remoteIp: ctx.remoteIp, forceEventType: '$identify' };
+  const opts = {
+    minIdLength: minIdLength(parseOptions(fields.options)),
+    remoteIp: ctx.remoteIp,
+    forceEventType: '$identify',
+    times: timeWindow(ctx.receiveTime, ctx.limits.maxFutureMs),
+  };
   const valid: NormalizedEvent[] = [];
   list.forEach((raw, i) => {
     const e = normalizeEvent(raw, i, opts, errors);
@@ -203,7 +213,7 @@ export function processGroupIdentify(fields: FormFields, ctx: RequestContext): A
   const errors = new EventErrors();
   const valid: NormalizedGroupIdentify[] = [];
   list.forEach((raw, i) => {
-    const g = normalizeGroupIdentify(raw, i, errors);
+    const g = normalizeGroupIdentify(raw, i, errors, timeWindow(ctx.receiveTime, ctx.limits.maxFutureMs));
     if (g) valid.push(g);
   });
   if (errors.any) return reject('invalid_identification', replies.invalidEvents(errors, 'invalid_event: invalid values on some identifications'));
@@ -212,13 +222,22 @@ export function processGroupIdentify(fields: FormFields, ctx: RequestContext): A
   return { ok: true, project, messages, kinds: { event: 0, identify: 0, group_identify: messages.length }, count: list.length, notes: {} };
 }
 
-/** Parses a JSON body (a leading byte-order mark is tolerated); undefined when it is not JSON. */
+/** A `\uD800`..`\uDFFF` escape in JSON text: the only way a lone surrogate gets into a string decoded from UTF-8. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Parses a JSON body (a leading byte-order mark is tolerated); undefined when it is not JSON. Every string in the
+ * result is valid Unicode, so storable as UTF-8: decoding replaced invalid bytes with U+FFFD, and lone surrogates
+ * written as escapes are replaced the same way (the walk runs only when the text has such an escape).
+ */
 export function parseJson(buf: Buffer): unknown {
   let text = buf.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return SURROGATE_ESCAPE.test(text) ? repairStrings(parsed) : parsed;
 }

@@ -1,4 +1,7 @@
-import { EventErrors, inspect, normalizeEvent, normalizeGroupIdentify, parseGroups, tooLong, minIdLength, type NormalizedEvent } from './validate';
+import {
+  EventErrors, inspect, normalizeEvent, normalizeGroupIdentify, parseGroups, repairStrings, timeWindow, tooLong, minIdLength, wellFormed, MIN_EVENT_TIME,
+  type NormalizedEvent,
+} from './validate';
 
 const opts = { minIdLength: 5, remoteIp: '203.0.113.9' };
 const deep = (levels: number): unknown => {
@@ -152,5 +155,63 @@ describe('normalizeGroupIdentify', () => {
     if (want) expect(g).toMatchObject(want);
     else expect(g).toBeNull();
     expect({ invalid: errors.invalid, missing: errors.missing }).toEqual({ invalid: {}, missing: {}, ...wantErrors });
+  });
+});
+
+describe('event time window', () => {
+  const received = Date.UTC(2026, 5, 1, 12);
+  const times = timeWindow(received, 86_400_000);
+  const at = (time: unknown) => run({ user_id: 'user-1', event_type: 'x', time }, { times } as never);
+  it.each([
+    ['the year 3000', Date.UTC(3000, 0, 1)],
+    ['a day and a second ahead', received + 86_401_000],
+    ['before 2000', MIN_EVENT_TIME - 1],
+    ['zero', 0],
+    ['microseconds instead of milliseconds', received * 1000],
+  ])('refuses %s under time', (_n, time) => {
+    expect(at(time)).toEqual({ e: null, errors: { invalid: { time: [0] }, missing: {}, idLengths: {} } });
+  });
+  it.each([
+    ['2000-01-01', MIN_EVENT_TIME],
+    ['a day ahead exactly', received + 86_400_000],
+    ['ten years ago', Date.UTC(2016, 0, 1)],
+  ])('accepts %s', (_n, time) => {
+    expect(at(time).e?.time).toBe(time);
+  });
+  it('refuses what storage cannot hold even without a receive time', () => {
+    expect(run({ user_id: 'user-1', event_type: 'x', time: Date.UTC(3000, 0, 1) }).errors.invalid).toEqual({ time: [0] });
+  });
+  it('applies to group identifications', () => {
+    const errors = new EventErrors();
+    expect(normalizeGroupIdentify({ group_type: 'org', group_value: 'acme', time: Date.UTC(3000, 0, 1) }, 0, errors, times)).toBeNull();
+    expect(errors.invalid).toEqual({ time: [0] });
+  });
+});
+
+describe('repairing text', () => {
+  it.each([
+    ['a lone high surrogate', 'a\ud800b', 'a\ufffdb'],
+    ['a lone low surrogate', '\udc00', '\ufffd'],
+    ['reversed pair', '\udc00\ud800', '\ufffd\ufffd'],
+    ['a high surrogate at the end', 'x\udbff', 'x\ufffd'],
+    ['a valid pair stays', '😀', '😀'],
+    ['plain text stays', 'plain ünï', 'plain ünï'],
+  ])('wellFormed: %s', (_n, input, want) => {
+    expect(wellFormed(input)).toBe(want);
+    expect(Buffer.from(wellFormed(input), 'utf8').toString('utf8')).toBe(want);
+  });
+
+  it('repairs strings and keys anywhere in a parsed value, keeping __proto__ a plain key', () => {
+    const v = JSON.parse('{"a":"\\ud800","\\udc00k":[1,{"b":["x\\udbff"]}],"__proto__":{"c":"\\ud801"},"ok":"😀"}');
+    repairStrings(v);
+    expect(JSON.stringify(v)).toBe(JSON.stringify(JSON.parse('{"a":"\\ufffd","__proto__":{"c":"\\ufffd"},"ok":"😀","\\ufffdk":[1,{"b":["x\\ufffd"]}]}')));
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(repairStrings('\ud800')).toBe('\ufffd');
+  });
+
+  it('walks absurd nesting without recursion', () => {
+    let v: unknown = '\ud800';
+    for (let i = 0; i < 100_000; i++) v = [v];
+    expect(() => repairStrings(v)).not.toThrow();
   });
 });

@@ -6,6 +6,73 @@ export const MAX_DEPTH = 40;
 export const MAX_GROUP_VALUES = 10;
 export const DEFAULT_MIN_ID_LENGTH = 5;
 
+/**
+ * Event times the gateway accepts: from 2000-01-01 (earlier is a device whose clock was never set) up to a margin
+ * after the receive time (GATEWAY_MAX_FUTURE_MS, 1 day by default: later is a wrong clock or a unit mix-up, e.g.
+ * microseconds). Outside, the event is refused under `time` rather than stored at a time no chart would show it.
+ */
+export const MIN_EVENT_TIME = Date.UTC(2000, 0, 1);
+/** Without a receive time to measure from, the latest time storage holds (the writer's bound, DateTime64). */
+export const MAX_STORABLE_TIME = Date.UTC(2200, 0, 1) - 1;
+
+export interface TimeWindow {
+  min: number;
+  max: number;
+}
+
+export const DEFAULT_MAX_FUTURE_MS = 86_400_000;
+
+export const timeWindow = (receiveTime: number, maxFutureMs = DEFAULT_MAX_FUTURE_MS): TimeWindow => ({ min: MIN_EVENT_TIME, max: Math.min(receiveTime + maxFutureMs, MAX_STORABLE_TIME) });
+
+const inWindow = (v: unknown, w: TimeWindow = { min: MIN_EVENT_TIME, max: MAX_STORABLE_TIME }): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= w.min && v <= w.max;
+
+/**
+ * A UTF-16 code unit of a surrogate pair standing alone. JSON allows one as a `\ud800` escape, but it is no
+ * character: UTF-8 cannot encode it and ClickHouse refuses the row that holds one.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const hasLoneSurrogate = (s: string): boolean => {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(s);
+};
+
+/** `s` with every lone surrogate replaced by U+FFFD, the replacement character (what a UTF-8 decoder does with bad bytes). */
+export function wellFormed(s: string): string {
+  return hasLoneSurrogate(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s;
+}
+
+/**
+ * Repairs every string and key of a parsed JSON value in place (U+FFFD for lone surrogates), without recursion; a
+ * repaired key that now equals another key of its object replaces it. Returns the value (a string is returned
+ * repaired). Keys are (re)defined as own properties, so "__proto__" stays an ordinary key.
+ */
+export function repairStrings<T>(root: T): T {
+  if (typeof root === 'string') return wellFormed(root) as T;
+  const stack: unknown[] = [root];
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string') return wellFormed(v);
+    if (v !== null && typeof v === 'object') stack.push(v);
+    return v;
+  };
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) node[i] = fix(node[i]);
+    } else if (node !== null && typeof node === 'object') {
+      const obj = node as Record<string, unknown>;
+      for (const k of Object.keys(obj)) {
+        const before = obj[k];
+        const v = fix(before);
+        const key = wellFormed(k);
+        if (key !== k) delete obj[k];
+        if (key !== k || v !== before) Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+    }
+  }
+  return root;
+}
+
 /** Ids that mean "no id" (compared trimmed and case-insensitively); removed from the event before validation. */
 export const BLOCKED_IDS = new Set([
   'anonymous', 'nil', 'none', 'null', 'n/a', 'na', 'undefined', 'unknown', '',
@@ -217,6 +284,8 @@ export interface NormalizeOptions {
   remoteIp?: string;
   /** replaces event_type (the /identify API has none: every object is an $identify) */
   forceEventType?: string;
+  /** event times accepted (timeWindow of the receive time); default: 2000-01-01 up to what storage holds */
+  times?: TimeWindow;
 }
 
 /**
@@ -289,7 +358,7 @@ export function normalizeEvent(raw: unknown, index: number, opts: NormalizeOptio
       case 'event_type':
         break;
       case 'time':
-        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) out.time = v;
+        if (inWindow(v, opts.times)) out.time = v;
         else errors.invalidField(k, index);
         break;
       case 'insert_id':
@@ -382,7 +451,7 @@ export interface NormalizedGroupIdentify {
   device_id: string | null;
 }
 
-export function normalizeGroupIdentify(raw: unknown, index: number, errors: EventErrors): NormalizedGroupIdentify | null {
+export function normalizeGroupIdentify(raw: unknown, index: number, errors: EventErrors, times?: TimeWindow): NormalizedGroupIdentify | null {
   if (!isPlainObject(raw)) {
     errors.invalidField('identification', index);
     return null;
@@ -406,7 +475,7 @@ export function normalizeGroupIdentify(raw: unknown, index: number, errors: Even
 
   let time: number | null = null;
   if (raw.time !== undefined && raw.time !== null) {
-    if (typeof raw.time === 'number' && Number.isSafeInteger(raw.time) && raw.time >= 0) time = raw.time;
+    if (inWindow(raw.time, times)) time = raw.time;
     else errors.invalidField('time', index);
   }
   const optString = (field: string): string | null => {

@@ -28,6 +28,21 @@ export const queryEnv = {
   QUERY_SESSION_SECRET: z.string().min(32, 'QUERY_SESSION_SECRET must be at least 32 characters').optional(),
   /** the built web UI, served at / when it holds an index.html */
   WEB_DIST_DIR: z.string().default(DEFAULT_WEB_DIST),
+  /**
+   * The limits that keep one request from hurting the others (README, "Limits"). QUERY_TIMEOUT_MS also bounds all
+   * the ClickHouse calls of one API request together. A streamed CSV download has its own time limit; every
+   * statement gets max_memory_usage (422 beyond; 0: ClickHouse's own limit); one call reads at most so many rows /
+   * bytes of JSON (413 beyond); requests run at most so many at once, in all and of one project, waiting at most
+   * QUERY_QUEUE_MS for a slot (at most so many of one project), else 429 with Retry-After.
+   */
+  QUERY_EXPORT_TIMEOUT_MS: int(300_000, { min: 100, max: 24 * 3_600_000 }),
+  QUERY_MAX_MEMORY_BYTES: int(2 * 1024 ** 3, { min: 0 }),
+  QUERY_MAX_RESULT_ROWS: int(1_000_000, { min: 1 }),
+  QUERY_MAX_RESULT_BYTES: int(64 * 1024 ** 2, { min: 1024 }),
+  QUERY_MAX_CONCURRENT: int(8, { min: 1, max: 1000 }),
+  QUERY_MAX_CONCURRENT_PER_PROJECT: int(4, { min: 1, max: 1000 }),
+  QUERY_QUEUE_MS: int(2000, { min: 0, max: 600_000 }),
+  QUERY_MAX_QUEUED_PER_PROJECT: int(16, { min: 0, max: 10_000 }),
   /** dynamic group properties: scheduler on/off (for every scheduled job), check interval, Kafka publish deadline */
   ...dynamicEnv,
   /** the Salesforce sync: API version, daily hour, check interval, overlap, paging, time limits, retries */

@@ -17,6 +17,7 @@ import { dynamicPropertiesFeature, type DynamicRunner } from './dynamic-properti
 import { salesforceFeature, type SalesforceRunner } from './integrations/salesforce';
 import { kafkaPublisher, type GroupIdentifyPublisher } from './jobs/publisher';
 import { buildHttpApp } from './http/app';
+import { QueryLimiter } from './http/limiter';
 import { SessionTokens, sessionKey } from './http/session';
 import { microscopeFeature } from './microscope';
 import { createDb } from './sql/executor';
@@ -58,7 +59,13 @@ export interface QueryApp {
 
 export function buildQuery(deps: QueryAppDeps): QueryApp {
   const { config, logger, ch, registry, now } = deps;
-  const db = createDb(ch, config.QUERY_TIMEOUT_MS);
+  const db = createDb(ch, {
+    timeoutMs: config.QUERY_TIMEOUT_MS,
+    exportTimeoutMs: config.QUERY_EXPORT_TIMEOUT_MS,
+    maxMemoryBytes: config.QUERY_MAX_MEMORY_BYTES,
+    maxResultRows: config.QUERY_MAX_RESULT_ROWS,
+    maxResultBytes: config.QUERY_MAX_RESULT_BYTES,
+  });
   const catalog = new Catalog(db);
   const conditions = new ConditionRegistry();
   const limits = { maxDays: config.QUERY_MAX_RANGE_DAYS, maxHourlyDays: config.QUERY_MAX_HOURLY_RANGE_DAYS, maxGroupByLimit: config.QUERY_MAX_GROUP_BY_LIMIT };
@@ -89,6 +96,15 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     logger,
     ready: { clickhouse: () => ch.ping() },
     webDistDir: config.WEB_DIST_DIR,
+    scope: {
+      limiter: new QueryLimiter({
+        total: config.QUERY_MAX_CONCURRENT,
+        perProject: config.QUERY_MAX_CONCURRENT_PER_PROJECT,
+        queueMs: config.QUERY_QUEUE_MS,
+        maxQueuedPerProject: config.QUERY_MAX_QUEUED_PER_PROJECT,
+      }),
+      timeoutMs: config.QUERY_TIMEOUT_MS,
+    },
     features: [charts.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
   });
   return {

@@ -17,6 +17,8 @@ export interface PartitionBuffer {
   groups: GroupRow[];
   history: Row[];
   dead: DeadLetter[];
+  /** every buffered record as consumed, in offset order: a record ClickHouse refuses is dead-lettered as it came */
+  messages: KafkaMessage[];
 }
 
 export interface FetchedBatch {
@@ -48,7 +50,7 @@ export class WriteBuffer {
       const offset = Number(msg.offset);
       if (offset <= seen) continue; // the same batch handed over again
       if (!buf) {
-        buf = { topic: batch.topic, partition: batch.partition, lastOffset: -1, records: 0, events: null, groups: [], history: [], dead: [] };
+        buf = { topic: batch.topic, partition: batch.partition, lastOffset: -1, records: 0, events: null, groups: [], history: [], dead: [], messages: [] };
         this.parts.set(key, buf);
       }
       const d = decode(source, batch.topic, batch.partition, msg, offset);
@@ -57,6 +59,7 @@ export class WriteBuffer {
         buf.groups.push(d.rows.group);
         for (const r of d.rows.history) buf.history.push(r);
       } else buf.dead.push(d.letter);
+      if (d.kind !== 'dead') buf.messages.push(msg);
       buf.records++;
       buf.lastOffset = offset;
       added++;

@@ -2,6 +2,7 @@
 import { silentLogger } from '@groupscope/logger';
 import { Flusher, type Snapshot } from './flush';
 import { Membership } from './membership';
+import { Refusals } from './refusals';
 
 function flusherWhileClickHouseIsDown(membership: Membership): Flusher {
   return new Flusher({
@@ -20,7 +21,7 @@ function flusherWhileClickHouseIsDown(membership: Membership): Flusher {
   });
 }
 
-const snapshot = (generation: number): Snapshot => ({ parts: [], generation, records: 1, deadSent: false });
+const snapshot = (generation: number): Snapshot => ({ parts: [], generation, records: 1, deadSent: false, refusals: new Refusals() });
 const running = { final: false, stopping: () => false };
 
 it('marks its own generation dropped when its partitions are revoked mid-flush', async () => {

@@ -2,11 +2,12 @@
 // ClickHouse or Kafka failing stalls the flush, which retries with back-off; nothing is committed until all of it
 // is written. A flush whose partitions were revoked (or whose writer stops) is dropped unwritten instead: its
 // records come again from the last commit.
-import { RetryStopped, retry, sendDeadLetters, type Sender, type TopicPartitionOffset } from '@groupscope/kafka';
+import { RetryStopped, retry, sendDeadLetters, type ConsumerProgress, type Sender, type TopicPartitionOffset } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { PartitionBuffer } from './buffer';
 import type { Inserter } from './insert';
 import type { Membership } from './membership';
+import type { Refusals } from './refusals';
 import * as m from './metrics';
 import type { TableWatermarks } from './watermarks';
 
@@ -16,6 +17,8 @@ export interface Snapshot {
   records: number;
   /** dead letters are published once, even when a later step fails and the flush is retried */
   deadSent: boolean;
+  /** records ClickHouse refused (isolated by the inserts), dead-lettered with the others */
+  refusals: Refusals;
 }
 
 export interface FlushOptions {
@@ -27,6 +30,8 @@ export interface FlushOptions {
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   retryMaxMs: number;
   logger: Logger;
+  /** told of every committed flush and every failed attempt (readiness, the stalled gauge) */
+  progress?: ConsumerProgress;
 }
 
 /** An error with the step that failed, for the failures metric. */
@@ -50,7 +55,9 @@ export class Flusher {
             await this.write(snap);
           } catch (err) {
             this.o.watermarks.forget(); // something may have landed: read what ClickHouse holds before the next attempt
-            m.flushFailures.inc({ stage: (err as { stage?: string }).stage ?? 'clickhouse' });
+            const stage = (err as { stage?: string }).stage ?? 'clickhouse';
+            m.flushFailures.inc({ stage });
+            if (stage !== 'rebalance') this.o.progress?.failed(stage);
             throw err;
           }
           if (attempt > 1) log.info({ attempt, records: snap.records }, 'batch_written_after_retry');
@@ -65,9 +72,9 @@ export class Flusher {
         },
       );
     } catch (err) {
-      // blocks later commits of its own generation only: a newer assignment restarts from the commits anyway, and
-      // marking it would make that generation discard every batch it consumes until the next rebalance
-      if (snap.generation === this.o.membership.generation) this.o.membership.dropped = true;
+      // a flush of an earlier generation may notice its revocation only after the next assignment began: that
+      // generation starts over from the commits and must not be blocked by it
+      if (this.o.membership.generation === snap.generation) this.o.membership.dropped = true;
       if (err instanceof RetryStopped) log.info({ records: snap.records, generation: snap.generation }, 'batch_dropped_for_redelivery');
       else log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
     }
@@ -95,19 +102,22 @@ export class Flusher {
     const checkCurrent = () => {
       if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked during the flush'));
     };
-    const written = (await this.o.inserter.events(snap.parts, checkCurrent)) + (await this.o.inserter.changes(snap.parts, checkCurrent));
-    if (!snap.deadSent) {
-      const dead = snap.parts.flatMap((p) => p.dead);
-      if (dead.length > 0) {
-        try {
-          await sendDeadLetters(this.o.dlq.sender, this.o.dlq.topic, dead);
-        } catch (err) {
-          throw failedAt('dlq', err);
-        }
-        this.o.logger.warn({ count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] }, 'records_dead_lettered');
+    const written =
+      (await this.o.inserter.events(snap.parts, checkCurrent, snap.refusals)) + (await this.o.inserter.changes(snap.parts, checkCurrent, snap.refusals));
+    const dead = [...(snap.deadSent ? [] : snap.parts.flatMap((p) => p.dead)), ...snap.refusals.unsent()];
+    if (dead.length > 0) {
+      try {
+        await sendDeadLetters(this.o.dlq.sender, this.o.dlq.topic, dead);
+      } catch (err) {
+        throw failedAt('dlq', err);
       }
-      snap.deadSent = true;
+      this.o.logger.warn(
+        { count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))], sources: dead.slice(0, 20).map((d) => `${d.source.topic}/${d.source.partition}@${d.source.offset}`) },
+        'records_dead_lettered',
+      );
     }
+    snap.deadSent = true;
+    snap.refusals.markSent();
     if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked before the commit'));
     try {
       await this.o.commit(snap.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.lastOffset + 1) })));
@@ -115,6 +125,7 @@ export class Flusher {
       throw failedAt('commit', err);
     }
     m.commitsTotal.inc();
+    this.o.progress?.progressed();
     this.o.logger.debug({ records: snap.records, rows: written, duration_ms: Date.now() - started }, 'batch_written');
   }
 }

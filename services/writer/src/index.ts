@@ -48,12 +48,14 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       sessionTimeout: config.WRITER_SESSION_TIMEOUT_MS,
       afterInsert: deps.afterInsert,
       onFatal: deps.onFatal,
+      stallAfterMs: config.CONSUMER_STALL_AFTER_MS,
     });
     await writer.start();
     const app = createApp({
       service: 'writer',
       logger,
-      ready: { clickhouse: () => ch.ping(), kafka: async () => writer.running() },
+      // a writer that keeps failing with lag and commits nothing is not ready, whatever its connections say
+      ready: { clickhouse: () => ch.ping(), kafka: async () => writer.running(), progress: async () => writer.progress.readiness() },
     });
     const http = await listen(app, config.WRITER_PORT, config.HTTP_HOST, logger);
     logger.info({ group: config.WRITER_GROUP_ID ?? `${config.TOPIC_PREFIX}writer`, batch_rows: config.WRITER_BATCH_ROWS, batch_ms: config.WRITER_BATCH_MS }, 'writer_started');

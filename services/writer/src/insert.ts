@@ -2,10 +2,11 @@
 // (insertEventLines of @groupscope/clickhouse); group changes go to `groups` (with the earliest first_identified of
 // the group) and `group_property_history`. After each acknowledged INSERT the table's watermarks rise and
 // `inserted` is told.
-import { insertEventLines, insertLines, param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
+import { insertEventLines, insertLines, param, queryRows, sql, tableRef, type ClickHouse, type Failure } from '@groupscope/clickhouse';
 import { COLUMNS, groupLine, type GroupKey, type TableName } from '@groupscope/schema';
 import type { PartitionBuffer } from './buffer';
 import { chunks, planEvents, raise, unwritten, type PendingLine, type Watermarks } from './plan';
+import { insertEventsIsolating, insertIsolating, type Refusals } from './refusals';
 import type { TableWatermarks } from './watermarks';
 
 export interface InsertHooks {
@@ -50,9 +51,9 @@ export class Inserter {
     private readonly hooks: InsertHooks,
   ) {}
 
-  /** Enriched events -> events and event_groups; returns the rows written. */
-  async events(parts: PartitionBuffer[], checkCurrent: CheckCurrent): Promise<number> {
-    const withLines = parts.filter((p) => p.events && p.events.length > 0).map((p) => ({ partition: p.partition, lines: p.events! }));
+  /** Enriched events -> events and event_groups (rows ClickHouse refuses go to `refusals`); returns the rows written. */
+  async events(parts: PartitionBuffer[], checkCurrent: CheckCurrent, refusals: Refusals): Promise<number> {
+    const withLines = parts.filter((p) => p.events && p.events.length > 0).map((p) => ({ partition: p.partition, lines: p.events!, buffer: p }));
     if (withLines.length === 0) return 0;
     const partitions = withLines.map((p) => p.partition);
     const plan = planEvents(withLines, await this.watermarks.of('events', partitions), await this.watermarks.of('event_groups', partitions));
@@ -60,23 +61,24 @@ export class Inserter {
     this.hooks.skipped('event_groups', plan.skipped.event_groups);
     plan.wants.forEach((wants, part) => wants.forEach((w, i) => withLines[part]!.lines.setWant(i, w)));
     let written = 0;
-    for (const insert of plan.inserts) {
-      checkCurrent();
-      const body = Buffer.concat(insert.ranges.map((r) => withLines[r.part]!.lines.slice(r.from, r.to)));
-      for (const table of ['events', 'event_groups'] as const) {
-        if (insert.rows[table] === 0) continue;
-        const t0 = performance.now();
-        await insertEventLines(this.ch, table, body);
-        this.watermarks.raise(table, insert.reaches[table]);
-        this.hooks.inserted(table, insert.rows[table], (performance.now() - t0) / 1000);
-        written += insert.rows[table];
-      }
-    }
+    const ctx = {
+      insert: (table: 'events' | 'event_groups', body: Buffer) => insertEventLines(this.ch, table, body),
+      refusals,
+      checkCurrent,
+      acknowledged: (table: 'events' | 'event_groups', reached: Watermarks, rows: number, seconds: number) => {
+        this.watermarks.raise(table, reached);
+        this.hooks.inserted(table, rows, seconds);
+        written += rows;
+      },
+    };
+    for (const insert of plan.inserts) await insertEventsIsolating(ctx, withLines, insert.ranges);
     return written;
   }
 
-  /** Group changes -> groups (current) and group_property_history; returns the rows written. */
-  async changes(parts: PartitionBuffer[], checkCurrent: CheckCurrent): Promise<number> {
+  /** Group changes -> groups (current) and group_property_history (refused rows go to `refusals`); returns the rows written. */
+  async changes(parts: PartitionBuffer[], checkCurrent: CheckCurrent, refusals: Refusals): Promise<number> {
+    const byPartition = new Map(parts.filter((p) => p.groups.length > 0 || p.history.length > 0).map((p) => [p.partition, p]));
+    const refuse = (table: TableName) => (l: PendingLine, failure: Failure) => refusals.add(byPartition.get(l.partition)!, l.offset, table, failure);
     let written = 0;
     const groups = await this.pending('groups', parts, (p) => p.groups);
     if (groups.length > 0) {
@@ -88,11 +90,11 @@ export class Inserter {
         first.set(k, t);
         return { partition, offset: row.offset, month: 0, line: groupLine(row, t), rows: 1 };
       });
-      written += await this.insertChanges('groups', lines, checkCurrent);
+      written += await this.insertChanges('groups', lines, checkCurrent, refuse('groups'));
     }
     const history = await this.pending('group_property_history', parts, (p) => p.history);
     const historyLines = history.map(({ partition, row }) => ({ partition, offset: row.offset, month: 0, line: row.line, rows: 1 }));
-    written += await this.insertChanges('group_property_history', historyLines, checkCurrent);
+    written += await this.insertChanges('group_property_history', historyLines, checkCurrent, refuse('group_property_history'));
     return written;
   }
 
@@ -112,9 +114,14 @@ export class Inserter {
     return out;
   }
 
-  private async insertChanges(table: 'groups' | 'group_property_history', lines: PendingLine[], checkCurrent: CheckCurrent): Promise<number> {
+  private async insertChanges(
+    table: 'groups' | 'group_property_history',
+    lines: PendingLine[],
+    checkCurrent: CheckCurrent,
+    refuse: (line: PendingLine, failure: Failure) => void,
+  ): Promise<number> {
     let written = 0;
-    for (const chunk of chunks(lines)) {
+    const insert = async (chunk: readonly PendingLine[]) => {
       checkCurrent();
       const t0 = performance.now();
       await insertLines(this.ch, table, COLUMNS[table], chunk.map((r) => r.line));
@@ -123,7 +130,8 @@ export class Inserter {
       this.watermarks.raise(table, reached);
       this.hooks.inserted(table, chunk.length, (performance.now() - t0) / 1000);
       written += chunk.length;
-    }
+    };
+    for (const chunk of chunks(lines)) await insertIsolating(chunk, insert, refuse);
     return written;
   }
 }

@@ -32,6 +32,12 @@ export const flushFailures = new Counter({
   labelNames: ['stage'] as const,
 });
 
+export const rowsRefused = new Counter({
+  name: 'groupscope_writer_rows_refused_total',
+  help: 'Records ClickHouse refused for what they hold (isolated and dead-lettered), by table and ClickHouse error code',
+  labelNames: ['table', 'code'] as const,
+});
+
 export const recordsBuffered = new Gauge({
   name: 'groupscope_writer_records_buffered',
   help: 'Records consumed and not yet written',

@@ -3,13 +3,14 @@
 // flush starts; each stage lives in its own module.
 import type { ClickHouse } from '@groupscope/clickhouse';
 import type { Topics } from '@groupscope/events';
-import { createProducer, runBatchConsumer, type BatchContext, type Kafka, type Producer, type RunningConsumer } from '@groupscope/kafka';
+import { ConsumerProgress, createProducer, reportStalls, runBatchConsumer, type BatchContext, type Kafka, type Producer, type RunningConsumer } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { WriteBuffer } from './buffer';
 import { Flusher, type Snapshot } from './flush';
 import { Inserter } from './insert';
 import { pollConsumerLag } from './lag';
 import { Membership } from './membership';
+import { Refusals } from './refusals';
 import * as m from './metrics';
 import { TableWatermarks } from './watermarks';
 
@@ -27,6 +28,10 @@ export interface WriterOptions {
   afterInsert?(inserts: number): void;
   /** the consumer stopped for good (kafkajs gave up): the process should exit and be restarted */
   onFatal?(err: Error): void;
+  /** failing with lag and no commit for this long: stalled (readiness, groupscope_writer_stalled) */
+  stallAfterMs?: number;
+  /** how often the consumer group's lag is polled */
+  lagPollMs?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -46,9 +51,14 @@ export class Writer {
   private stopping = false;
   private crashed = false;
   private inserts = 0;
+  /** commits and failed flushes, for readiness and the stalled gauge */
+  readonly progress: ConsumerProgress;
+  private readonly unreportStalls: () => void;
 
   constructor(private readonly o: WriterOptions) {
     this.log = o.logger.child({ module: 'writer' });
+    this.progress = new ConsumerProgress(o.stallAfterMs ?? 60_000);
+    this.unreportStalls = reportStalls('writer', this.progress);
     this.buffer = new WriteBuffer((topic) => (topic === o.topics.enriched ? 'events' : 'changes'));
     this.watermarks = new TableWatermarks(o.ch);
     this.inserter = new Inserter(
@@ -86,6 +96,7 @@ export class Writer {
       commit: (offsets) => (this.consumer ? this.consumer.commit(offsets) : Promise.reject(new Error('consumer not started yet'))),
       retryMaxMs: this.o.retryMaxMs,
       logger: this.log,
+      progress: this.progress,
     });
     this.consumer = await runBatchConsumer({
       kafka: this.o.kafka,
@@ -99,6 +110,7 @@ export class Writer {
       onRevoked: () => this.membership.revoked(),
       onAssigned: (assignment) => {
         this.membership.assigned();
+        this.progress.reset();
         this.buffer.reset();
         this.watermarks.forget();
         m.recordsBuffered.set(0);
@@ -112,12 +124,13 @@ export class Writer {
     });
     this.ageTimer = setInterval(() => this.flushIfDue(), Math.max(5, Math.min(250, Math.floor(this.o.batchMs / 2))));
     this.ageTimer.unref();
-    this.stopLag = await pollConsumerLag(this.o.kafka, this.o.groupId, [this.o.topics.enriched, this.o.topics.groupChanges], this.log);
+    this.stopLag = await pollConsumerLag(this.o.kafka, this.o.groupId, [this.o.topics.enriched, this.o.topics.groupChanges], this.log, this.o.lagPollMs, this.progress);
   }
 
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.unreportStalls();
     if (this.ageTimer) clearInterval(this.ageTimer);
     this.flusher?.interrupt();
     await this.flushing; // a flush under way finishes its attempt, without retrying
@@ -174,7 +187,7 @@ export class Writer {
       m.recordsBuffered.set(0);
       return;
     }
-    const snap: Snapshot = { generation: this.membership.generation, records: this.buffer.records, parts: this.buffer.take(), deadSent: false };
+    const snap: Snapshot = { generation: this.membership.generation, records: this.buffer.records, parts: this.buffer.take(), deadSent: false, refusals: new Refusals() };
     m.recordsBuffered.set(0);
     this.flushing = this.flusher.run(snap, { final, stopping: () => this.stopping }).finally(() => {
       this.flushing = null;

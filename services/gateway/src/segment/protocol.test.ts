@@ -106,7 +106,7 @@ describe('processSegment: records', () => {
         BATCH,
         {
           batch: [
-            { type: 'identify', userId: 'user-1', traits: { plan: 'pro' }, messageId: 'm-1', timestamp: '2026-03-01T12:00:00Z' },
+            { type: 'identify', userId: 'user-1', traits: { plan: 'pro' }, messageId: 'm-1', timestamp: '2023-11-14T12:00:00Z' },
             { type: 'group', userId: 'user-1', groupId: 'g-1', traits: { kind: 'company', name: 'Acme', seats: 5 }, messageId: 'm-2' },
             { type: 'track', userId: 'user-1', event: 'Invoice Sent', properties: { n: 1 }, integrations: { Amplitude: { groups: { region: 'eu' } } }, messageId: 'm-3' },
             { type: 'page', anonymousId: 'anon-1', name: 'Pricing', messageId: 'm-4' },
@@ -126,7 +126,7 @@ describe('processSegment: records', () => {
       ['event', 'Viewed Pricing Page', 'm-4'],
     ]);
     expect(recs[0]!.key).toBe(userKey(7, 'user-1', null));
-    expect(recs[0]!.rec).toMatchObject({ project_id: 7, user_id: 'user-1', receive_time: RECEIVE, event_time: Date.parse('2026-03-01T12:00:00Z'), user_properties: '{"$set":{"plan":"pro"}}' });
+    expect(recs[0]!.rec).toMatchObject({ project_id: 7, user_id: 'user-1', receive_time: RECEIVE, event_time: Date.parse('2023-11-14T12:00:00Z'), user_properties: '{"$set":{"plan":"pro"}}' });
     expect(recs[1]!.rec.groups).toEqual({ company: ['Acme'] });
     expect(recs[2]!.rec).toMatchObject({ groups: { region: ['eu'] }, event_properties: '{"n":1}', event_time: RECEIVE });
     expect(recs[3]!.key).toBe(userKey(7, null, 'anon-1'));

@@ -4,7 +4,7 @@
 // letter with its reason, sent to Kafka with the records, so nothing accepted is silently lost.
 import type { Project } from '@groupscope/projects';
 import { deadLetterMessage } from '@groupscope/kafka';
-import { EventErrors, isPlainObject, normalizeEvent, type NormalizedEvent } from '../validate';
+import { EventErrors, isPlainObject, normalizeEvent, timeWindow, type NormalizedEvent } from '../validate';
 import { eventMessages, type OutMessage, type RecordContext } from '../records';
 import type { RequestContext } from '../protocol';
 import { mapMessage, type DeadReason, type Mapped, type SegmentType } from './mapping';
@@ -197,7 +197,7 @@ export function processSegment(route: SegmentRoute, body: unknown, authorization
     const errors = new EventErrors();
     for (const raw of p.mapped.events) {
       owner[eventIndex] = index;
-      const e = normalizeEvent(raw, eventIndex++, { minIdLength: 1 }, errors);
+      const e = normalizeEvent(raw, eventIndex++, { minIdLength: 1, times: timeWindow(ctx.receiveTime, ctx.limits.maxFutureMs) }, errors);
       if (e) p.events.push(e);
     }
     if (errors.any) kill(p, 'invalid_fields', describeErrors(errors));

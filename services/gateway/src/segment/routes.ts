@@ -22,6 +22,8 @@ export interface SegmentRouteDeps {
   throttle: Throttle;
   batcher: Batcher;
   limits: Limits;
+  /** how much of an oversized body is read and thrown away before the reply (see readBody) */
+  bodyLimits?: { discard?: number };
   /** the gateway's address as browsers reach it (e.g. https://ingest.example.com); else each request's Host */
   publicUrl?: string;
 }
@@ -73,10 +75,10 @@ export function mountSegmentRoutes(app: Express, deps: SegmentRouteDeps): void {
     const endpoint = endpointOf(route);
     const limit = route.batch ? SEGMENT_LIMITS.batchBytes : SEGMENT_LIMITS.messageBytes;
     app.post(route.path, async (req: Request, res: Response) => {
-      const body = await readBody(req, limit);
+      const body = await readBody(req, limit, deps.bodyLimits?.discard);
       if (!body.ok) {
         if (body.error === 'aborted') return void metrics.rejects.inc({ endpoint, reason: 'client_aborted' });
-        if (body.error !== 'bad_encoding') res.setHeader('Connection', 'close');
+        if (body.error === 'unsupported_encoding' || (body.error === 'too_large' && !body.drained)) res.setHeader('Connection', 'close');
         if (body.error === 'too_large') return send(res, endpoint, segmentReplies.error(400, `Payload too large: at most ${limit} bytes`), 'payload_too_large');
         if (body.error === 'unsupported_encoding') return send(res, endpoint, segmentReplies.error(415, 'Unsupported Content-Encoding'), 'unsupported_encoding');
         return send(res, endpoint, segmentReplies.error(400, 'Invalid request body encoding'), 'bad_body_encoding');

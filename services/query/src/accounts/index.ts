@@ -6,7 +6,7 @@ import type { Catalog } from '../domain/catalog';
 import { projectOf } from '../http/auth';
 import { badParam, notFound } from '../http/errors';
 import { handle } from '../http/handler';
-import { enumParam, intParam, single } from '../http/params';
+import { enumParam, intParam, offsetParam, single } from '../http/params';
 import { isoOrNull } from '../http/reply';
 import type { Db } from '../sql/executor';
 import { parseSearchQuery, SearchQueryError, type SearchQuery } from './search-query';
@@ -31,6 +31,18 @@ const summaryJson = (g: GroupSummary) => ({
   last_updated: isoOrNull(g.updated_at),
 });
 
+/** deepest offset pages: beyond, the activity pages by cursor and a search is narrowed */
+const MAX_ACTIVITY_OFFSET = 10_000;
+const MAX_SEARCH_OFFSET = 10_000;
+
+/** An activity cursor, `<time ms>_<uuid>` of the last event of the previous page. */
+function parseCursor(raw: string | undefined): { time: number; uuid: string } | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^(\d{1,15})_([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/.exec(raw);
+  if (!m) throw badParam('cursor', 'cursor must be a next_cursor of an earlier page', 'invalid_cursor');
+  return { time: Number(m[1]), uuid: m[2]!.toLowerCase() };
+}
+
 export function accountsFeature(deps: AccountsDeps): { register(router: Router): void } {
   const { db, catalog } = deps;
   const log = deps.logger.child({ module: 'accounts' });
@@ -51,7 +63,7 @@ export function accountsFeature(deps: AccountsDeps): { register(router: Router):
           const project = projectOf(res);
           const groupType = single('group_type', req.query.group_type) || undefined;
           const limit = intParam(req.query, 'limit', 50, 1, 1000);
-          const offset = intParam(req.query, 'offset', 0, 0, 1_000_000);
+          const offset = offsetParam(req.query, MAX_SEARCH_OFFSET, 'narrow the search (q, group_type) instead');
           let filter: SearchQuery;
           try {
             filter = parseSearchQuery(single('q', req.query.q));
@@ -117,11 +129,15 @@ export function accountsFeature(deps: AccountsDeps): { register(router: Router):
           const project = projectOf(res);
           const { groupType, groupValue } = req.params as { groupType: string; groupValue: string };
           const limit = intParam(req.query, 'limit', 100, 1, 1000);
-          const offset = intParam(req.query, 'offset', 0, 0, 10_000_000);
+          const offset = offsetParam(req.query, MAX_ACTIVITY_OFFSET, 'page with cursor (the previous page\'s next_cursor)');
           const direction = enumParam(req.query, 'direction', ['latest', 'earliest'] as const, 'latest');
+          const cursor = parseCursor(single('cursor', req.query.cursor));
           await catalog.requireGroupType(project.id, groupType, 'group_type');
-          const rows = await db.rows<ActivityRow>(activityQuery(db.table, project.id, groupType, groupValue, { limit, offset, direction }));
-          return { events: rows.map((r) => toActivity(r, groupType, groupValue)), direction, offset, limit };
+          const rows = await db.rows<ActivityRow>(activityQuery(db.table, project.id, groupType, groupValue, { limit, offset, direction, after: cursor }));
+          const last = rows[rows.length - 1];
+          // keyset paging: the next page starts after this page's last event, however deep it is
+          const next_cursor = rows.length === limit && last ? `${Number(last.time)}_${last.uuid}` : null;
+          return { events: rows.map((r) => toActivity(r, groupType, groupValue)), direction, offset, limit, next_cursor };
         }),
       );
     },

@@ -230,14 +230,23 @@ export function activityQuery(
   projectId: number,
   groupType: string,
   groupValue: string,
-  o: { limit: number; offset: number; direction: 'latest' | 'earliest' },
+  o: { limit: number; offset: number; direction: 'latest' | 'earliest'; after?: { time: number; uuid: string } },
 ): Sql {
-  const order = trusted(o.direction === 'latest' ? 'DESC' : 'ASC');
+  const latest = o.direction === 'latest';
+  const order = trusted(latest ? 'DESC' : 'ASC');
+  // keyset: only events after the cursor in this order (the time bound alone is a range of the table's key); `uuid`
+  // here is the text alias the rows are ordered by
+  let after = sql``;
+  if (o.after) {
+    const t = sql`fromUnixTimestamp64Milli(${param(o.after.time, 'Int64')}, 'UTC')`;
+    const u = param(o.after.uuid, 'String');
+    after = latest ? sql`AND event_time <= ${t} AND (event_time, uuid) < (${t}, ${u})` : sql`AND event_time >= ${t} AND (event_time, uuid) > (${t}, ${u})`;
+  }
   return sql`SELECT toString(uuid) AS uuid, event_type, toUnixTimestamp64Milli(event_time) AS time, user_id, device_id, insert_id, session_id,
            event_properties, event_properties_json_keys, user_properties, user_properties_json_keys, group_properties,
            group_properties_json_keys, groups, all_group_properties, context, revenue
     FROM ${trusted(t('event_groups'))}
-    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')} ${after}
     ORDER BY event_time ${order}, uuid ${order}
     LIMIT ${param(o.limit, 'UInt32')} OFFSET ${param(o.offset, 'UInt64')}`;
 }

@@ -7,8 +7,8 @@ import type { Catalog } from '../domain/catalog';
 import { projectOf } from '../http/auth';
 import { ApiError, badParam, notFound } from '../http/errors';
 import { handle } from '../http/handler';
-import { enumParam, intParam, jsonBody, single, textBody } from '../http/params';
-import { csvLine, isoOrNull } from '../http/reply';
+import { enumParam, intParam, jsonBody, offsetParam, single, textBody } from '../http/params';
+import { isoOrNull, writeCsv } from '../http/reply';
 import type { EventMatcher } from '../sql/event-match';
 import type { Db } from '../sql/executor';
 import { nextVersion } from '../sql/version';
@@ -32,6 +32,8 @@ export interface CohortRoutesDeps {
 export const MAX_UPLOAD_IDS = 1_000_000;
 const MAX_ID_LENGTH = 1024;
 const UNKNOWN_SAMPLE = 20;
+/** deepest JSON page of members (ORDER BY member): beyond it, the CSV download streams them all */
+const MAX_MEMBERS_OFFSET = 1_000_000;
 
 export const cohortJson = (c: Cohort) => ({
   id: c.id,
@@ -231,7 +233,7 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
       const format = enumParam(req.query, 'format', ['json', 'csv'] as const, 'json');
       if (format === 'csv') return sendMembersCsv(db, res, c);
       const limit = intParam(req.query, 'limit', 1000, 1, 100_000);
-      const offset = intParam(req.query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+      const offset = offsetParam(req.query, MAX_MEMBERS_OFFSET, 'download every member as CSV (format=csv)');
       const members = await cohortMembers(db, c, limit, offset);
       return { cohort: cohortJson(c), members: members.map((id) => ({ id })), limit, offset };
     }),
@@ -248,21 +250,16 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
   );
 }
 
-/** The whole membership as CSV, read in pages so a large cohort is never held in memory at once. */
 const cohortMembers = async (db: Db, c: Cohort, limit: number, offset: number) =>
   (await db.rows<{ member: string }>(membersQuery(db.table, c, limit, offset))).map((r) => r.member);
 
-async function sendMembersCsv(db: Db, res: Response, c: Cohort): Promise<void> {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="cohort-${c.id}.csv"`);
-  res.write(csvLine(['id']));
-  const page = 100_000;
-  for (let offset = 0; ; offset += page) {
-    const members = await cohortMembers(db, c, page, offset);
-    if (members.length) res.write(members.map((m) => csvLine([m])).join(''));
-    if (members.length < page) break;
-  }
-  res.end();
+/** The whole membership as CSV, one query streamed as it is read: a large cohort is never held in memory at once. */
+function sendMembersCsv(db: Db, res: Response, c: Cohort): Promise<void> {
+  return writeCsv(res, {
+    filename: `cohort-${c.id}.csv`,
+    header: ['id'],
+    rows: db.stream<{ member: string }>(membersQuery(db.table, c, Number.MAX_SAFE_INTEGER, 0)),
+    line: (r) => [r.member],
+  });
 }
 

@@ -7,6 +7,7 @@ import { Counter } from 'prom-client';
 import { authenticate } from './auth';
 import { ApiError, toApiError } from './errors';
 import type { SessionTokens } from './session';
+import { queryScope, type QueryScopeOptions } from './scope';
 import { FailureLimiter, sessionRouter } from './sign-in';
 import { webUi } from './web';
 
@@ -28,6 +29,8 @@ export interface HttpAppDeps {
   webDistDir?: string;
   /** failed sign-ins allowed per client and minute */
   signInLimiter?: FailureLimiter;
+  /** the fair concurrency cap, time budget and cancellation of every authenticated request */
+  scope?: Omit<QueryScopeOptions, 'logger'>;
 }
 
 export function buildHttpApp(deps: HttpAppDeps): Express {
@@ -41,6 +44,7 @@ export function buildHttpApp(deps: HttpAppDeps): Express {
   app.use('/api', sessionRouter({ registry: deps.registry, tokens: deps.tokens, limiter: deps.signInLimiter ?? new FailureLimiter(), logger }));
   const api = express.Router();
   api.use(authenticate(deps.registry, deps.tokens));
+  if (deps.scope) api.use(queryScope({ ...deps.scope, logger }));
   for (const register of deps.features) register(api);
   api.use((req, _res, next) => next(new ApiError(404, 'not_found', `no such endpoint: ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api', api);

@@ -25,6 +25,16 @@ export function intParam(query: Query, name: string, dflt: number | undefined, m
   return n;
 }
 
+/**
+ * `offset`, at most `max`: deeper pages cost ClickHouse a read and sort of everything before them, so past the limit
+ * the client is told how to page further (`instead`).
+ */
+export function offsetParam(query: Query, max: number, instead: string): number {
+  const offset = intParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  if (offset > max) throw badParam('offset', `offset may be at most ${max}; ${instead}`, 'offset_too_large', { max });
+  return offset;
+}
+
 export function enumParam<T extends string>(query: Query, name: string, allowed: readonly T[], dflt: T): T {
   const raw = single(name, query[name]);
   if (raw === undefined || raw === '') return dflt;

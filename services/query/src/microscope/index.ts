@@ -7,8 +7,8 @@ import type { Logger } from '@groupscope/logger';
 import type { Project } from '@groupscope/projects';
 import { projectOf } from '../http/auth';
 import { handle } from '../http/handler';
-import { enumParam, intParam, jsonBody, single, type Query } from '../http/params';
-import { csvLine, isoOrNull } from '../http/reply';
+import { enumParam, intParam, jsonBody, offsetParam, single, type Query } from '../http/params';
+import { isoOrNull, writeCsv } from '../http/reply';
 import type { Db } from '../sql/executor';
 
 /** The units behind a point: `members` yields (id, first_ms), one row per unit. */
@@ -34,6 +34,8 @@ export interface MicroscopeDeps {
 }
 
 const CSV_MAX = 1_000_000;
+/** deepest JSON page: further pages cost a sort of everything before them */
+const MAX_OFFSET = 1_000_000;
 
 /** The chart parameters of a request: the query string (what the chart would get), minus the microscope's own. */
 function chartQuery(q: Query): Query {
@@ -44,6 +46,12 @@ function chartQuery(q: Query): Query {
 /** A page of the units, first to arrive first, with the total (rows: id, first_ms, total). */
 export function unitsPageQuery(units: PointUnits, limit: number, offset: number): Sql {
   return sql`SELECT id, first_ms, count() OVER () AS total FROM (${units.members})
+    ORDER BY first_ms, id LIMIT ${param(limit, 'UInt64')} OFFSET ${param(offset, 'UInt64')}`;
+}
+
+/** The units in CSV order, without the total (rows: id, first_ms). */
+function unitsCsvQuery(units: PointUnits, limit: number, offset: number): Sql {
+  return sql`SELECT id, first_ms FROM (${units.members})
     ORDER BY first_ms, id LIMIT ${param(limit, 'UInt64')} OFFSET ${param(offset, 'UInt64')}`;
 }
 
@@ -58,16 +66,19 @@ export function microscopeFeature(deps: MicroscopeDeps): { register(router: Rout
         handle(log, 'microscope', async (req, res) => {
           const format = enumParam(req.query, 'format', ['json', 'csv'] as const, 'json');
           const limit = format === 'csv' ? intParam(req.query, 'limit', CSV_MAX, 1, CSV_MAX) : intParam(req.query, 'limit', 1000, 1, 100_000);
-          const offset = intParam(req.query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+          const offset = offsetParam(req.query, MAX_OFFSET, 'list the rest as CSV (format=csv)');
           const units = await deps.selectUnits(projectOf(res), chartQuery(req.query as Query));
+          if (format === 'csv') {
+            // streamed as ClickHouse sends it: a million units are never held at once
+            return writeCsv(res, {
+              filename: `microscope-${units.chart}.csv`,
+              header: ['id', 'first_time'],
+              rows: db.stream<{ id: string; first_ms: number }>(unitsCsvQuery(units, limit, offset)),
+              line: (r) => [r.id, isoOrNull(Number(r.first_ms))],
+            });
+          }
           const rows = await db.rows<{ id: string; first_ms: number; total: number }>(unitsPageQuery(units, limit, offset));
           const members = rows.map((r) => ({ id: r.id, first_time: isoOrNull(Number(r.first_ms)) }));
-          if (format === 'csv') {
-            res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-            res.setHeader('Content-Disposition', `attachment; filename="microscope-${units.chart}.csv"`);
-            res.send(csvLine(['id', 'first_time']) + members.map((m) => csvLine([m.id, m.first_time])).join(''));
-            return;
-          }
           return { members, countGroup: units.countGroup, chart: units.chart, point: units.point, total: Number(rows[0]?.total ?? 0), limit, offset };
         }),
       );
