@@ -141,7 +141,7 @@ function stateMemory(users: number, groups: number, dedupKeys: number) {
   const withUsers = heapAfterGc(gc);
   const gs = new GroupStore();
   for (let i = 0; i < groups; i++) {
-    gs.put(1, 'org', `org-${i}`, { v: 1, p: JSON.stringify({ plan: 'enterprise', seats: i % 1000, industry: 'software', arr: i * 10, name: `Org ${i}` }) });
+    gs.putVersion(1, 'org', `org-${i}`, { e: 1_762_000_000_000_000 + i, n: 1, p: JSON.stringify({ plan: 'enterprise', seats: i % 1000, industry: 'software', arr: i * 10, name: `Org ${i}` }) });
   }
   const withGroups = heapAfterGc(gc);
   const dw = new DedupWindow(7 * 24 * 3600 * 1000, dedupKeys);
@@ -173,7 +173,7 @@ const bench: Bench = {
       const prefix = `bench.enr.${Date.now().toString(36)}.${pass}.`;
       const topics = topicNames(prefix);
       const passOut = `${prefix}pass-out`;
-      const specs = [...topicSpecs(topics), { name: passOut, compacted: false, coPartitioned: false }];
+      const specs = [...topicSpecs(topics), { name: passOut, compacted: false }];
       await retryTransient(() => ensureTopics(kafka, specs, { partitions: PARTITIONS, replicationFactor: 1 }));
       try {
         await produce(kafka, topics.groupIdentify, identifies);

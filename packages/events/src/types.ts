@@ -24,6 +24,13 @@ export interface IngestRecord {
   location_lat: number | null;
   location_lng: number | null;
   extra: string;
+  /**
+   * Receive position: the accepting gateway's clock in microseconds, strictly increasing per producer in the
+   * order records were accepted (request order within a request). Absent or 0: unordered (an older producer).
+   */
+  receive_pos?: number;
+  /** the gateway instance that assigned receive_pos ('' or absent: unordered) */
+  producer_id?: string;
 }
 
 export interface GroupIdentifyRecord {
@@ -38,6 +45,13 @@ export interface GroupIdentifyRecord {
   user_id: string | null;
   device_id: string | null;
   insert_id: string | null;
+  /**
+   * Receive position: the accepting gateway's clock in microseconds, strictly increasing per producer in the
+   * order records were accepted (request order within a request). Absent or 0: unordered (an older producer).
+   */
+  receive_pos?: number;
+  /** the gateway instance that assigned receive_pos ('' or absent: unordered) */
+  producer_id?: string;
 }
 
 export interface GroupSnapshot {

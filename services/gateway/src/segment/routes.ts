@@ -9,6 +9,7 @@ import type { Logger } from '@groupscope/logger';
 import { readBody } from '../body';
 import { parseJson, type Limits, type RequestContext } from '../protocol';
 import type { Batcher } from '../batcher';
+import type { Positions } from '../positions';
 import type { ProjectLookup } from '../projects';
 import type { Throttle } from '../throttle';
 import * as metrics from '../metrics';
@@ -21,6 +22,7 @@ export interface SegmentRouteDeps {
   projects: ProjectLookup;
   throttle: Throttle;
   batcher: Batcher;
+  positions: Positions;
   limits: Limits;
   /** the gateway's address as browsers reach it (e.g. https://ingest.example.com); else each request's Host */
   publicUrl?: string;
@@ -89,6 +91,7 @@ export function mountSegmentRoutes(app: Express, deps: SegmentRouteDeps): void {
         throttle: deps.throttle,
         limits: deps.limits,
         receiveTime,
+        position: deps.positions,
         uuid: randomUUID,
         remoteIp: clientIp(req),
       };
