@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInstance, Identify } from '@amplitude/analytics-node';
-import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { codecs, groupKey, isMark, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { createKafka, type Kafka } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
@@ -51,6 +51,7 @@ async function collect(kafka: Kafka, prefix: string): Promise<Collected> {
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const key = message.key!.toString();
+      if (isMark(message.headers)) return; // the gateway's watermark marks
       if (topic.endsWith('group-identify')) out.groups.push({ key, rec: codecs.groupIdentify.decode(message.value!, message.headers) });
       else out.ingest.push({ key, partition, rec: codecs.ingest.decode(message.value!, message.headers) });
     },
