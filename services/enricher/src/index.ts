@@ -63,7 +63,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
         await admin.describeCluster();
         return true;
       },
-      consumers: async () => running && !fatal,
+      consumer: async () => running && !fatal,
     },
   });
   const http = await listen(app, config.ENRICHER_PORT, config.HTTP_HOST, logger);
