@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInstance, Identify } from '@amplitude/analytics-node';
-import { codecs, groupKey, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { codecs, groupKey, isMark, topicNames, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import { createKafka, type Kafka } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
@@ -43,6 +43,7 @@ async function collect(kafka: Kafka, prefix: string): Promise<Collected> {
   const topics = topicNames(prefix);
   const reader = new TopicReader(kafka, [topics.ingest, topics.groupIdentify], {
     onMessage: (m) => {
+      if (isMark(m.headers)) return; // the gateway's watermark marks
       const key = m.key!.toString();
       if (m.topic === topics.groupIdentify) out.groups.push({ key, rec: codecs.groupIdentify.decode(m.value!, m.headers) });
       else out.ingest.push({ key, partition: m.partition, rec: codecs.ingest.decode(m.value!, m.headers) });

@@ -15,6 +15,8 @@ export interface Stack {
   queryUrl: string;
   ch: TestClickHouse;
   kafka: TestKafka;
+  /** the services' environment (to start one more, e.g. an enricher as a child process) */
+  env: Record<string, string>;
   /** stops the services in reverse order and drops the test database */
   stop(): Promise<void>;
 }
@@ -27,6 +29,8 @@ export interface StackOptions {
   partitions?: number;
   /** extra or overriding service settings */
   env?: Record<string, string>;
+  /** start the enricher in-process (default true; false: the test runs its own) */
+  enricher?: boolean;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -59,13 +63,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await kafka.ensureTopics(partitions);
     const gateway = await startGateway({ config: loadGatewayConfig(env), logger: silentLogger });
     stops.push(() => gateway.stop());
-    const enricher = await startEnricher({ config: loadEnricherConfig(env), logger: silentLogger });
-    stops.push(() => enricher.stop());
+    if (opts.enricher !== false) {
+      const enricher = await startEnricher({ config: loadEnricherConfig(env), logger: silentLogger });
+      stops.push(() => enricher.stop());
+    }
     const writer = await startWriter({ config: loadWriterConfig(env), logger: silentLogger, ch });
     stops.push(() => writer.stop());
     const query = await startQuery({ config: loadQueryConfig(env), logger: silentLogger, ch });
     stops.push(() => query.stop());
-    return { gatewayUrl: gateway.url, gatewayHttpsUrl: gateway.httpsUrl, queryUrl: query.url, ch, kafka, stop };
+    return { gatewayUrl: gateway.url, gatewayHttpsUrl: gateway.httpsUrl, queryUrl: query.url, ch, kafka, env, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -22,6 +22,8 @@ export function newIngestRecord(fields: IngestRecordCore & Partial<IngestRecord>
     location_lat: null,
     location_lng: null,
     extra: '{}',
+    receive_pos: 0,
+    producer_id: '',
     ...fields,
   };
 }

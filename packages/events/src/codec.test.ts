@@ -7,30 +7,39 @@ const v1Record = {
   revenue: null, price: null, quantity: null, location_lat: null, location_lng: null,
 };
 
+const v1Group = {
+  project_id: 7, uuid: 'g-1', receive_time: 1000, event_time: 900, group_type: 'org', group_value: 'acme', group_properties: '{"plan":"x"}',
+  source: 'api', user_id: null, device_id: null, insert_id: 'gi-1',
+};
+
 describe('Avro codec', () => {
   it('round-trips a current record and stamps the fingerprint header', () => {
-    const rec: IngestRecord = { ...(v1Record as unknown as IngestRecord), extra: '{"library":"x"}' };
+    const rec: IngestRecord = { ...(v1Record as unknown as IngestRecord), extra: '{"library":"x"}', receive_pos: 1_762_000_000_000_123, producer_id: 'gw-1' };
     const buf = codecs.ingest.encode(rec);
     const headers = codecs.ingest.headers();
     expect(headers[SCHEMA_HEADER]).toMatch(/^[0-9a-f]{16}$/);
     expect(codecs.ingest.decode(buf, headers)).toEqual(rec);
   });
 
-  it('reads v1 data with the v2 reader, filling the new field with its default', () => {
-    const { value, headers } = Codec.encodeWith('ingest-record.v1.avsc', v1Record);
-    expect(headers[SCHEMA_HEADER]).not.toEqual(codecs.ingest.fingerprint);
-    const decoded = codecs.ingest.decode(value, headers);
-    expect(decoded).toEqual({ ...v1Record, extra: '{}' });
+  it.each([
+    ['ingest v1', 'ingest-record.v1.avsc', v1Record, codecs.ingest, { ...v1Record, extra: '{}', receive_pos: 0, producer_id: '' }],
+    ['ingest v2', 'ingest-record.v2.avsc', { ...v1Record, extra: '{"a":1}' }, codecs.ingest, { ...v1Record, extra: '{"a":1}', receive_pos: 0, producer_id: '' }],
+    ['group identify v1', 'group-identify.v1.avsc', v1Group, codecs.groupIdentify, { ...v1Group, receive_pos: 0, producer_id: '' }],
+    ['group identify v2', 'group-identify.v2.avsc', { ...v1Group, source: 'salesforce' }, codecs.groupIdentify, { ...v1Group, source: 'salesforce', receive_pos: 0, producer_id: '' }],
+  ] as const)('reads %s data with the current reader, a record without position as unordered (0, "")', (_name, file, record, codec, expected) => {
+    const { value, headers } = Codec.encodeWith(file, record);
+    expect(headers[SCHEMA_HEADER]).not.toEqual(codec.fingerprint);
+    expect((codec.decode as (v: Buffer, h: object) => unknown)(value, headers)).toEqual(expected);
   });
 
-  it('reads v1 group identifies with the v2 reader and round-trips the salesforce source', () => {
+  it('reads v1 group identifies with the current reader and round-trips the salesforce source', () => {
     const v1 = {
       project_id: 7, uuid: 'g-1', receive_time: 1000, event_time: 900, group_type: 'company', group_value: 'acme',
       group_properties: '{"$set":{"plan":"pro"}}', source: 'dynamic_property', user_id: null, device_id: null, insert_id: null,
     };
     const { value, headers } = Codec.encodeWith('group-identify.v1.avsc', v1);
-    expect(codecs.groupIdentify.decode(value, headers)).toEqual(v1);
-    const sf = { ...v1, source: 'salesforce' as const };
+    expect(codecs.groupIdentify.decode(value, headers)).toEqual({ ...v1, receive_pos: 0, producer_id: '' });
+    const sf = { ...v1, source: 'salesforce' as const, receive_pos: 5, producer_id: 'gw-1' };
     expect(codecs.groupIdentify.decode(codecs.groupIdentify.encode(sf), codecs.groupIdentify.headers())).toEqual(sf);
   });
 
@@ -44,7 +53,7 @@ describe('Avro codec', () => {
   });
 
   it('rejects an unknown writer fingerprint', () => {
-    const buf = codecs.ingest.encode({ ...(v1Record as unknown as IngestRecord), extra: '{}' });
+    const buf = codecs.ingest.encode({ ...(v1Record as unknown as IngestRecord), extra: '{}', receive_pos: 0, producer_id: '' });
     expect(() => codecs.ingest.decode(buf, { [SCHEMA_HEADER]: 'ffffffffffffffff' })).toThrow(UnknownSchemaError);
   });
 

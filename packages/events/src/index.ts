@@ -4,3 +4,4 @@ export * from './types';
 export * from './builders';
 export * from './messages';
 export * from './slab';
+export * from './marks';

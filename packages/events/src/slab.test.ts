@@ -6,6 +6,7 @@ const record = (i: number, props = '{}'): IngestRecord => ({
   kind: 'event', project_id: 1, uuid: `u-${i}`, receive_time: 1, event_time: 2, event_type: `type-${i}`, user_id: `user-${i}`,
   device_id: null, insert_id: null, session_id: i, event_id: null, event_properties: props, user_properties: '{}', groups: { org: [`o${i}`] },
   context: { platform: 'Web' }, revenue: null, price: 1.5, quantity: null, location_lat: null, location_lng: null, extra: '{}',
+  receive_pos: 1_700_000_000_000_000 + i, producer_id: 'gw-1',
 });
 
 describe('SlabEncoder', () => {

@@ -4,12 +4,18 @@ export interface TopicSpec {
   name: string;
   /** compacted changelogs keep the last value per key forever; others are time-retained streams */
   compacted: boolean;
-  /** true when the topic must have the same partition count as `ingest` (co-partitioned state) */
-  coPartitioned: boolean;
+  /**
+   * The topic whose partition count this one must share (co-partitioned state: partition p of the state belongs to
+   * partition p of that input), or undefined.
+   */
+  coPartition?: 'ingest' | 'group-identify';
   retentionMs?: number;
+  /** segment roll time: a compacted topic is compacted only in closed segments, so a frequently rewritten key needs short ones */
+  segmentMs?: number;
 }
 
-const DAY = 24 * 3600 * 1000;
+const HOUR = 3600 * 1000;
+const DAY = 24 * HOUR;
 
 export interface Topics {
   /** events and identifies; key = project:user (user_id, else device_id) */
@@ -22,10 +28,15 @@ export interface Topics {
   groupChanges: string;
   /** enricher user state (groups + properties), co-partitioned with ingest; key = project:user */
   usersChangelog: string;
-  /** enricher group state (current properties), read whole by every instance */
+  /**
+   * enricher group state (every group's property versions and each group-identify partition's watermark),
+   * co-partitioned with group-identify and read whole by every instance
+   */
   groupsChangelog: string;
   /** enricher insert_id de-duplication window, co-partitioned with ingest */
   dedupChangelog: string;
+  /** enricher insert_id de-duplication window of group identifies, co-partitioned with group-identify */
+  groupDedupChangelog: string;
   /** records that could not be processed, with the reason in headers */
   dlq: string;
 }
@@ -39,20 +50,24 @@ export function topicNames(prefix: string): Topics {
     usersChangelog: `${prefix}enricher-users-changelog`,
     groupsChangelog: `${prefix}enricher-groups-changelog`,
     dedupChangelog: `${prefix}enricher-dedup-changelog`,
+    groupDedupChangelog: `${prefix}enricher-group-dedup-changelog`,
     dlq: `${prefix}dlq`,
   };
 }
 
 export function topicSpecs(t: Topics): TopicSpec[] {
   return [
-    { name: t.ingest, compacted: false, coPartitioned: true, retentionMs: 7 * DAY },
-    { name: t.groupIdentify, compacted: false, coPartitioned: false, retentionMs: 7 * DAY },
-    { name: t.enriched, compacted: false, coPartitioned: true, retentionMs: 7 * DAY },
-    { name: t.groupChanges, compacted: false, coPartitioned: false, retentionMs: 7 * DAY },
-    { name: t.usersChangelog, compacted: true, coPartitioned: true },
-    { name: t.groupsChangelog, compacted: true, coPartitioned: false },
-    { name: t.dedupChangelog, compacted: true, coPartitioned: true },
-    { name: t.dlq, compacted: false, coPartitioned: false, retentionMs: 30 * DAY },
+    { name: t.ingest, compacted: false, coPartition: 'ingest', retentionMs: 7 * DAY },
+    { name: t.groupIdentify, compacted: false, coPartition: 'group-identify', retentionMs: 7 * DAY },
+    { name: t.enriched, compacted: false, coPartition: 'ingest', retentionMs: 7 * DAY },
+    { name: t.groupChanges, compacted: false, retentionMs: 7 * DAY },
+    { name: t.usersChangelog, compacted: true, coPartition: 'ingest' },
+    // each group-identify transaction rewrites its partition's watermark record: short segments keep the part that
+    // compaction has not reached (and every instance reads at start) small
+    { name: t.groupsChangelog, compacted: true, coPartition: 'group-identify', segmentMs: HOUR },
+    { name: t.dedupChangelog, compacted: true, coPartition: 'ingest' },
+    { name: t.groupDedupChangelog, compacted: true, coPartition: 'group-identify' },
+    { name: t.dlq, compacted: false, retentionMs: 30 * DAY },
   ];
 }
 

@@ -24,6 +24,13 @@ export interface IngestRecord {
   location_lat: number | null;
   location_lng: number | null;
   extra: string;
+  /**
+   * Receive position: the accepting gateway's clock in microseconds, strictly increasing per producer in the
+   * order records were accepted (request order within a request). Absent or 0: unordered (an older producer).
+   */
+  receive_pos?: number;
+  /** the gateway instance that assigned receive_pos ('' or absent: unordered) */
+  producer_id?: string;
 }
 
 /** Who sent a group identify: the ingestion API, a dynamic group property, or the Salesforce sync. */
@@ -41,6 +48,13 @@ export interface GroupIdentifyRecord {
   user_id: string | null;
   device_id: string | null;
   insert_id: string | null;
+  /**
+   * Receive position: the accepting gateway's clock in microseconds, strictly increasing per producer in the
+   * order records were accepted (request order within a request). Absent or 0: unordered (an older producer).
+   */
+  receive_pos?: number;
+  /** the gateway instance that assigned receive_pos ('' or absent: unordered) */
+  producer_id?: string;
 }
 
 export interface GroupSnapshot {

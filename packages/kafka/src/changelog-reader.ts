@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 import type { Logger } from '@groupscope/logger';
 import { kafkajsOf, retryTransient, type Admin, type Kafka } from './client';
+import type { Headers } from './types';
 
 export interface ChangelogRecord {
   topic: string;
@@ -15,6 +16,7 @@ export interface ChangelogRecord {
   key: Buffer | null;
   /** null: a tombstone */
   value: Buffer | null;
+  headers?: Headers;
 }
 
 export interface PartitionEnd {
@@ -41,12 +43,13 @@ function readerConsumer(kafka: Kafka, groupId: string): Consumer {
   });
 }
 
-const toRecord = (topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null }): ChangelogRecord => ({
+const toRecord = (topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: Headers }): ChangelogRecord => ({
   topic,
   partition,
   offset: m.offset,
   key: m.key,
   value: m.value,
+  headers: m.headers,
 });
 
 export interface ReadToEndOptions {
@@ -57,6 +60,10 @@ export interface ReadToEndOptions {
   /** the same partition number in each of these topics (co-partitioned changelogs) */
   topics: string[];
   partition: number;
+  /** start at this offset instead of the partition's start */
+  from?: number;
+  /** stop before this offset instead of the partition's end when the read began */
+  to?: number;
   onRecord(r: ChangelogRecord): void;
   /** called every few seconds while reading (keeps the caller's consumer group membership alive) */
   heartbeat?: () => Promise<void>;
@@ -64,13 +71,22 @@ export interface ReadToEndOptions {
   timeoutMs?: number;
 }
 
-/** Reads one partition of each topic from its start to its current end, then stops. Returns the records read. */
+/**
+ * Reads one partition of each topic from its start (or `from`) to its current end (or `to`), then stops. Returns the
+ * records read.
+ */
 export async function readPartitionToEnd(opts: ReadToEndOptions): Promise<number> {
   const targets = new Map<string, number>();
+  const starts = new Map<string, number>();
   for (const topic of opts.topics) {
     const end = (await partitionEnds(opts.admin, topic)).get(opts.partition);
     if (!end) throw new Error(`topic ${topic} has no partition ${opts.partition}`);
-    if (end.high > end.low) targets.set(topic, end.high);
+    const start = Math.max(end.low, opts.from ?? end.low);
+    const high = Math.min(end.high, opts.to ?? end.high);
+    if (high > start) {
+      targets.set(topic, high);
+      starts.set(topic, start);
+    }
   }
   if (targets.size === 0) return 0;
   const consumer = readerConsumer(opts.kafka, `${opts.groupIdPrefix}.restore.${randomUUID()}`);
@@ -102,7 +118,11 @@ export async function readPartitionToEnd(opts: ReadToEndOptions): Promise<number
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         if (batch.partition !== opts.partition) return; // paused below; only reached if kafkajs restarted the consumer
+        const start = starts.get(batch.topic) ?? 0;
+        const high = targets.get(batch.topic) ?? 0;
         for (const m of batch.messages) {
+          const offset = Number(m.offset);
+          if (offset < start || offset >= high) continue;
           opts.onRecord(toRecord(batch.topic, batch.partition, m));
           count++;
         }
@@ -113,6 +133,8 @@ export async function readPartitionToEnd(opts: ReadToEndOptions): Promise<number
     for (const topic of targets.keys()) {
       consumer.pause([{ topic }]);
       consumer.resume([{ topic, partitions: [opts.partition] }]);
+      // applied before the first fetch
+      if (opts.from !== undefined) consumer.seek({ topic, partition: opts.partition, offset: String(starts.get(topic)) });
     }
     await running;
     await done;

@@ -161,6 +161,14 @@ export async function consumerLag(admin: Admin, groupId: string, topic: string):
   return lag;
 }
 
+/** The number of partitions of a topic. */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const meta = await withAdmin(kafka, (admin) => retryTransient(() => admin.fetchTopicMetadata({ topics: [topic] })));
+  const n = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  if (n === 0) throw new Error(`topic ${topic} has no partitions`);
+  return n;
+}
+
 /** Committed offsets of a consumer group on one topic, by partition (-1: none). */
 export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, number>> {
   const [res] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
@@ -194,8 +202,9 @@ export interface EnsureTopicsOptions {
 }
 
 /**
- * Creates the topics that do not exist yet; existing ones are left alone. Co-partitioned topics must share one
- * partition count, or user state would not sit on the same partition as the user's records: that is checked.
+ * Creates the topics that do not exist yet; existing ones are left alone (their settings too). Each set of
+ * co-partitioned topics must share one partition count, or state would not sit on the same partition number as the
+ * records it belongs to: that is checked.
  */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: EnsureTopicsOptions): Promise<void> {
   await withAdmin(kafka, async (admin) => {
@@ -215,6 +224,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: Ensur
               configEntries: [
                 { name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' },
                 ...(s.retentionMs ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
+                ...(s.segmentMs ? [{ name: 'segment.ms', value: String(s.segmentMs) }] : []),
                 { name: 'min.insync.replicas', value: String(Math.min(2, opts.replicationFactor)) },
               ],
             })),
@@ -227,12 +237,14 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: Ensur
         if (m.topics.some((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))) throw new TransientTopicError('leaders not elected yet');
       }, settling);
     }
-    const meta = await admin.fetchTopicMetadata({ topics: specs.filter((s) => s.coPartitioned).map((s) => s.name) });
-    const counts = new Set(meta.topics.map((t) => t.partitions.length));
-    if (counts.size > 1) {
-      throw new Error(
-        `co-partitioned topics have different partition counts: ${meta.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
-      );
+    const coPartitioned = specs.filter((s) => s.coPartition);
+    const meta = await admin.fetchTopicMetadata({ topics: coPartitioned.map((s) => s.name) });
+    const count = new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+    for (const set of new Set(coPartitioned.map((s) => s.coPartition))) {
+      const members = coPartitioned.filter((s) => s.coPartition === set);
+      if (new Set(members.map((s) => count.get(s.name))).size > 1) {
+        throw new Error(`co-partitioned topics have different partition counts: ${members.map((s) => `${s.name}=${count.get(s.name)}`).join(', ')}`);
+      }
     }
   });
 }

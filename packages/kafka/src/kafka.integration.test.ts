@@ -2,7 +2,7 @@
 // resume from the committed offset, the idempotent producer, and a read-process-write transaction.
 import { silentLogger } from '@groupscope/logger';
 import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
-import { createProducer, runBatchConsumer, withAdmin, consumerLag, type RunningConsumer } from './index';
+import { createAdmin, createProducer, readPartitionToEnd, runBatchConsumer, withAdmin, consumerLag, type RunningConsumer } from './index';
 
 const t = testKafka(silentLogger);
 const topic = `${t.prefix}numbers`;
@@ -141,5 +141,26 @@ describe('kafkajs against the local broker', () => {
     await reader.stop();
     expect(readBack.size).toBe(N + 500);
     expect(readBack.has(String(2 * (N + 499)))).toBe(true);
+  });
+
+  it('reads an offset range of one partition, with headers, outside any group', async () => {
+    const admin = createAdmin(t.kafka);
+    await admin.connect();
+    try {
+      const seen: { offset: number; value: string }[] = [];
+      const n = await readPartitionToEnd({
+        kafka: t.kafka, admin, groupIdPrefix: uniqueName('range'), topics: [topic], partition: 1, from: 100, to: 150, logger: silentLogger,
+        onRecord: (r) => seen.push({ offset: Number(r.offset), value: r.value!.toString() }),
+      });
+      expect(n).toBe(50);
+      expect(seen.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+      // a range past the end stops at the end; an empty one reads nothing
+      const high = Number((await endOffsets(topic)).find((p) => p.partition === 1)!.high);
+      const tail = await readPartitionToEnd({ kafka: t.kafka, admin, groupIdPrefix: uniqueName('range'), topics: [topic], partition: 1, from: high - 3, to: high + 100, logger: silentLogger, onRecord: () => undefined });
+      expect(tail).toBe(3);
+      expect(await readPartitionToEnd({ kafka: t.kafka, admin, groupIdPrefix: 'x', topics: [topic], partition: 1, from: 10, to: 10, logger: silentLogger, onRecord: () => undefined })).toBe(0);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

@@ -10,8 +10,11 @@ export interface ProducerOptions {
   /** set for a transactional producer (read-process-write); must be stable per input partition set */
   transactionalId?: string;
   transactionTimeout?: number;
-  /** back-off of the (unbounded) retries, e.g. a low maxRetryTime so a send stuck in an outage resumes soon after */
-  retry?: { initialRetryTime?: number; maxRetryTime?: number };
+  /**
+   * back-off of the retries, e.g. a low maxRetryTime so a send stuck in an outage resumes soon after; unbounded
+   * unless `retries` is given (a transactional producer may bound them: its caller retries the whole transaction)
+   */
+  retry?: { initialRetryTime?: number; maxRetryTime?: number; retries?: number };
 }
 
 /** What a producer and a transaction both send with. Every send waits for all in-sync replicas. */
@@ -60,7 +63,7 @@ export function createProducer(kafka: Kafka, opts: ProducerOptions = {}): Produc
     transactionTimeout: opts.transactionTimeout ?? 60000,
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
-    ...(opts.retry ? { retry: { ...opts.retry, retries: Number.MAX_SAFE_INTEGER } } : {}),
+    ...(opts.retry ? { retry: { ...opts.retry, retries: opts.retry.retries ?? Number.MAX_SAFE_INTEGER } } : {}),
     // an idempotent producer keeps kafkajs' unbounded retries (bounding them breaks exactly-once);
     // callers that must answer in bounded time race their send against a deadline
   });

@@ -95,3 +95,4 @@ export async function testClickHouse(opts: { migrate?: boolean; logger?: Logger 
 }
 
 export * from './stored-rows';
+export * from './child';

@@ -1,14 +1,11 @@
 // kill -9 of the enricher while it processes a stream of `$add` identifies and events, twice, then a restart:
 // every event comes out exactly once (read committed), stamped with exactly the number of `$add` before it, and
 // the final counter equals the number of `$add` sent (a replayed `$add` or a lost update would show).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { silentLogger } from '@groupscope/logger';
-import { testKafka, waitFor, uniqueName, InputProducer, OutputReader, identifyRecord, ingestRecord } from '@groupscope/testing';
+import { testKafka, waitFor, uniqueName, startChildService, InputProducer, OutputReader, identifyRecord, ingestRecord, type ChildService } from '@groupscope/testing';
 import { withAdmin } from '@groupscope/kafka';
 import type { IngestRecord } from '@groupscope/events';
 
-const root = join(__dirname, '..', '..', '..');
 jest.setTimeout(120_000);
 const t = testKafka(silentLogger);
 const input = new InputProducer(t.kafka, t.topics);
@@ -16,7 +13,6 @@ const output = new OutputReader(t.kafka, t.topics);
 const USERS = 10;
 const ROUNDS = 120;
 const env = {
-  ...process.env,
   KAFKA_BROKERS: t.brokers.join(','),
   TOPIC_PREFIX: t.prefix,
   KAFKA_PARTITIONS: '2',
@@ -27,21 +23,13 @@ const env = {
   ENRICHER_MAX_BATCH_BYTES: '4096',
   LOG_LEVEL: 'warn',
 };
-let child: ChildProcess | undefined;
+let child: ChildService | undefined;
 let logs = '';
-
-function startChild(): ChildProcess {
-  const c = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/enricher/src/main.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  c.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  c.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  return c;
-}
-
-async function kill9(c: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGKILL');
-  await exited;
-}
+const startChild = () => startChildService('enricher', env);
+const kill9 = async (c: ChildService) => {
+  await c.kill9();
+  logs += c.logs();
+};
 
 /**
  * Round r: each user gets an identify `$add n 1` then an event. Even users send no insert_id (so only the
@@ -69,7 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) await kill9(child);
+  if (child) await kill9(child);
   await output.stop();
   await input.disconnect();
   await withAdmin(t.kafka, (a) => a.deleteTopics({ topics: Object.values(t.topics) })).catch(() => undefined);
@@ -95,7 +83,7 @@ it('survives kill -9 mid-stream with no lost, duplicated or double-applied updat
     await input.ingest(Array.from({ length: USERS }, (_, u) => ingestRecord({ user_id: `user-${u}`, event_type: 'Probe' })));
     await waitFor(() => output.byType('Probe').length >= USERS, { timeoutMs: 30000, message: 'probes' });
   } catch (err) {
-    console.error(logs.slice(-5000));
+    console.error((logs + (child?.logs() ?? '')).slice(-5000));
     throw err;
   }
 

@@ -3,6 +3,7 @@ import { groupIdentifyRecord } from '@groupscope/testing';
 import { DEFAULT_LIMITS, GroupBatch, IngestBatch, applyGroupIdentify, dedupHash, enrich, type Limits, type Outcome } from './enrich';
 import { dedupSegmentKey } from './changelog';
 import { DedupWindow, GroupStore, type UserStore } from './state';
+import type { PruneLimits } from './versions';
 
 let seq = 0;
 function rec(o: Partial<IngestRecord> = {}): IngestRecord {
@@ -21,15 +22,17 @@ class World {
   users: UserStore = new Map();
   groups = new GroupStore();
   dedup: DedupWindow;
+  groupDedup: DedupWindow;
   batches = 0;
   constructor(readonly limits: Limits = DEFAULT_LIMITS) {
     this.dedup = new DedupWindow(limits.dedupWindowMs, 100_000);
+    this.groupDedup = new DedupWindow(limits.dedupWindowMs, 100_000);
   }
   ingest(records: IngestRecord[]): { outcomes: Outcome<EnrichedEvent>[]; batch: IngestBatch } {
     const batch = new IngestBatch(this.users, this.dedup, this.groups, this.limits);
     const outcomes = records.map((r) => enrich(r, batch));
     const now = Math.max(0, ...records.map((r) => r.receive_time));
-    const plan = this.dedup.plan(dedupSegmentKey(this.batches++), batch.dedupEntries, now);
+    const plan = this.dedup.plan(dedupSegmentKey(this.batches++), batch.dedup.entries, now);
     batch.apply();
     this.dedup.apply(plan);
     return { outcomes, batch };
@@ -37,10 +40,15 @@ class World {
   events(records: IngestRecord[]): EnrichedEvent[] {
     return this.ingest(records).outcomes.flatMap((o) => (o.kind === 'ok' ? [o.value] : []));
   }
-  groupIdentify(records: GroupIdentifyRecord[]): { outcomes: Outcome<GroupChange>[]; batch: GroupBatch } {
-    const batch = new GroupBatch(this.groups, this.limits);
-    const outcomes = records.map((r) => applyGroupIdentify(r, batch));
+  /** Group identifies applied at effective position `e` (each record's own position by default, 0 when it has none). */
+  groupIdentify(records: GroupIdentifyRecord[], e?: number, prune?: PruneLimits): { outcomes: Outcome<GroupChange>[]; batch: GroupBatch } {
+    const batch = new GroupBatch(this.groups, this.limits, this.groupDedup);
+    const outcomes = records.map((r) => applyGroupIdentify(r, e ?? r.receive_pos ?? 0, batch));
+    if (prune) batch.prune(prune);
+    const now = Math.max(0, ...records.map((r) => r.receive_time));
+    const plan = this.groupDedup.plan(dedupSegmentKey(this.batches++), batch.dedup.entries, now);
     batch.apply();
+    this.groupDedup.apply(plan);
     return { outcomes, batch };
   }
   props(user = 'alice'): unknown {
@@ -278,13 +286,13 @@ describe('group identifies', () => {
         source: 'salesforce',
       },
     });
-    expect(w.groups.get(1, 'org', 'acme')).toEqual({ v: 2, p: '{"plan":"ent","seats":7}' });
+    expect(w.groups.newest(1, 'org', 'acme')).toEqual({ e: 0, n: 2, p: '{"plan":"ent","seats":7}' });
   });
 
   it('plain keys mean $set for groups too', () => {
     const w = new World();
     w.groupIdentify([gi({ group_properties: '{"plan":"pro","$add":{"n":1}}' })]);
-    expect(JSON.parse(w.groups.get(1, 'org', 'acme')!.p)).toEqual({ plan: 'pro', n: 1 });
+    expect(JSON.parse(w.groups.newest(1, 'org', 'acme')!.p)).toEqual({ plan: 'pro', n: 1 });
   });
 
   it('a new group with no properties is announced; a no-op on a known group is not', () => {
@@ -292,21 +300,21 @@ describe('group identifies', () => {
     expect(w.groupIdentify([gi()]).outcomes[0]!.kind).toBe('ok');
     const again = w.groupIdentify([gi({ group_properties: '{"$setOnce":{}}' })]);
     expect(again.outcomes[0]).toEqual({ kind: 'absorbed' });
-    expect(again.batch.updates.size).toBe(0);
+    expect(again.batch.writes()).toEqual([]);
   });
 
   it('several changes to one group in a batch chain on each other', () => {
     const w = new World();
     const { outcomes, batch } = w.groupIdentify([gi({ group_properties: '{"$add":{"n":1}}' }), gi({ group_properties: '{"$add":{"n":1}}' })]);
     expect(outcomes.map((o) => (o.kind === 'ok' ? o.value.properties : o.kind))).toEqual(['{"n":1}', '{"n":2}']);
-    expect([...batch.updates.values()][0]!.entry.v).toBe(2);
+    expect(batch.writes().map((x) => x.version.n)).toEqual([1, 2]);
   });
 
   it('nothing reaches the committed store before apply (a failed transaction leaves it unchanged)', () => {
     const w = new World();
-    const batch = new GroupBatch(w.groups, DEFAULT_LIMITS);
-    applyGroupIdentify(gi({ group_properties: '{"$add":{"n":1}}' }), batch);
-    expect(w.groups.get(1, 'org', 'acme')).toBeUndefined();
+    const batch = new GroupBatch(w.groups, DEFAULT_LIMITS, w.groupDedup);
+    applyGroupIdentify(gi({ group_properties: '{"$add":{"n":1}}' }), 0, batch);
+    expect(w.groups.newest(1, 'org', 'acme')).toBeUndefined();
   });
 
   it('de-duplicates a repeated insert_id per group', () => {
@@ -314,7 +322,7 @@ describe('group identifies', () => {
     w.groupIdentify([gi({ insert_id: 'i', group_properties: '{"$add":{"n":1}}' })]);
     const { outcomes } = w.groupIdentify([gi({ insert_id: 'i', group_properties: '{"$add":{"n":1}}' }), gi({ insert_id: 'i', group_value: 'other' })]);
     expect(outcomes.map((o) => o.kind)).toEqual(['drop', 'ok']);
-    expect(w.groups.get(1, 'org', 'acme')!.p).toBe('{"n":1}');
+    expect(w.groups.newest(1, 'org', 'acme')!.p).toBe('{"n":1}');
   });
 
   it('group properties are stamped on a later event of any user in the group', () => {
@@ -343,8 +351,8 @@ describe('group identifies', () => {
     expect((outcomes[0] as { value: GroupChange }).value.properties).toBe('{"a":2,"c":1}');
     // an existing name is always allowed; another project has its own budget
     w.groupIdentify([gi({ group_value: 'third', group_properties: '{"b":5}' }), gi({ project_id: 2, group_properties: '{"x":1,"y":1,"z":1}' })]);
-    expect(w.groups.get(1, 'org', 'third')!.p).toBe('{"b":5}');
-    expect(w.groups.get(2, 'org', 'acme')!.p).toBe('{"x":1,"y":1,"z":1}');
+    expect(w.groups.newest(1, 'org', 'third')!.p).toBe('{"b":5}');
+    expect(w.groups.newest(2, 'org', 'acme')!.p).toBe('{"x":1,"y":1,"z":1}');
   });
 
   const invalid: [string, Partial<GroupIdentifyRecord>][] = [
@@ -355,5 +363,69 @@ describe('group identifies', () => {
   it.each(invalid)('%s -> DLQ', (_name, o) => {
     const w = new World();
     expect(w.groupIdentify([gi(o)]).outcomes[0]!.kind).toBe('dlq');
+  });
+});
+
+describe('receive-order stamping: versions', () => {
+  const P = (n: number) => 1_762_000_000_000_000 + n;
+  const at = (w: World, pos: number) =>
+    w.events([rec({ groups: { org: ['acme'] }, receive_pos: pos, producer_id: pos > 0 ? 'gw-1' : '' })])[0]!.group_properties[0]!.properties;
+
+  it.each([
+    ['before the first version: no properties yet', P(5), '{}'],
+    ['at the first version itself: not before it', P(10), '{}'],
+    ['just after the first version', P(11), '{"plan":"a","n":1}'],
+    ['at the second version', P(20), '{"plan":"a","n":1}'],
+    ['after the second version', P(21), '{"plan":"b","n":2}'],
+    ['far after', P(10_000_000), '{"plan":"b","n":2}'],
+    ['unordered (no position): the newest', 0, '{"plan":"b","n":2}'],
+  ])('%s', (_name, pos, expected) => {
+    const w = new World();
+    w.groupIdentify([gi({ group_properties: '{"$set":{"plan":"a"},"$add":{"n":1}}' })], P(10));
+    w.groupIdentify([gi({ group_properties: '{"$set":{"plan":"b"},"$add":{"n":1}}' })], P(20));
+    expect(at(w, pos)).toBe(expected);
+  });
+
+  it('an event received before a group identify never gets its properties, even when processed after it', () => {
+    const w = new World();
+    w.groupIdentify([gi({ group_properties: '{"plan":"trial"}' })], P(100));
+    w.groupIdentify([gi({ group_properties: '{"plan":"pro"}' })], P(200));
+    // events processed only now, received between and before the two group identifies
+    expect([P(50), P(150), P(250)].map((p) => at(w, p))).toEqual(['{}', '{"plan":"trial"}', '{"plan":"pro"}']);
+  });
+
+  it('prunes versions older than the horizon but the newest of them, and counts events older than what is kept', () => {
+    const w = new World();
+    const limits = (horizon: number): PruneLimits => ({ horizon, maxVersions: 100, maxBytes: 1 << 20 });
+    w.groupIdentify([gi({ group_properties: '{"v":1}' })], P(10));
+    w.groupIdentify([gi({ group_properties: '{"v":2}' })], P(20));
+    const { batch } = w.groupIdentify([gi({ group_properties: '{"v":3}' })], P(30), limits(P(25)));
+    expect(batch.dropped.map((d) => d.version)).toEqual([{ e: P(10), n: 1, p: '{"v":1}' }]);
+    expect(batch.writes().map((x) => x.version)).toEqual([{ e: P(30), n: 3, p: '{"v":3}' }]);
+    expect(w.groups.versions(1, 'org', 'acme')!.map((v) => v.n)).toEqual([2, 3]);
+    // at or after the kept state: exact; before it: the oldest kept version, counted
+    const { batch: late } = w.ingest([P(21), P(31), P(15)].map((pos) => rec({ groups: { org: ['acme'] }, receive_pos: pos, producer_id: 'gw-1' })));
+    expect(late.stats.historyMisses).toBe(1);
+    expect([P(21), P(31), P(15)].map((p) => at(w, p))).toEqual(['{"v":2}', '{"v":3}', '{"v":2}']);
+  });
+
+  it('keeps at most maxVersions (the newest always), dropping versions of the same batch before they are written', () => {
+    const w = new World();
+    const { batch } = w.groupIdentify(
+      [1, 2, 3, 4].map((i) => gi({ group_properties: JSON.stringify({ v: i }), receive_pos: P(i), producer_id: 'gw-1' })),
+      undefined,
+      { horizon: 0, maxVersions: 2, maxBytes: 1 << 20 },
+    );
+    expect(batch.writes().map((x) => x.version.n)).toEqual([3, 4]);
+    expect(batch.dropped).toEqual([]);
+    expect(w.groups.versions(1, 'org', 'acme')!.map((v) => v.p)).toEqual(['{"v":3}', '{"v":4}']);
+  });
+
+  it('a batch of 50 group identifies with $add resent three times applies once (7-day window, not per group)', () => {
+    const w = new World();
+    // 25 per group: more than any short per-group memory of insert_ids would hold
+    const batch = () => Array.from({ length: 50 }, (_, i) => gi({ group_value: `g${i % 2}`, insert_id: `gi-${i}`, group_properties: '{"$add":{"n":1}}' }));
+    for (let round = 0; round < 4; round++) w.groupIdentify(batch());
+    for (const g of ['g0', 'g1']) expect(JSON.parse(w.groups.newest(1, 'org', g)!.p)).toEqual({ n: 25 });
   });
 });

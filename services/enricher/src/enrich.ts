@@ -11,10 +11,12 @@ import {
   type GroupsMap,
   type IngestRecord,
 } from '@groupscope/events';
-import type { GroupEntry, UserEntry } from './changelog';
+import type { UserEntry } from './changelog';
 import { admitTypes, effectiveGroups, limitValues, mergeUserGroups, normalizeGroups, type GroupTypeRegistry } from './groups';
 import { applyUpdate, isEmptyUpdate, parseUpdate, type Props } from './operations';
 import type { DedupWindow, GroupStore, UserStore } from './state';
+import { compareVersions, prunable, type GroupVersion, type PruneLimits } from './versions';
+import { positionOf } from './watermark';
 
 export interface Limits {
   /** group types per project (Amplitude: 5) */
@@ -27,8 +29,6 @@ export interface Limits {
   stateBytes: number;
   /** insert_id de-duplication window (Amplitude: 7 days) */
   dedupWindowMs: number;
-  /** recent insert_ids remembered per group for group-identify de-duplication */
-  groupInsertIds: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -37,7 +37,6 @@ export const DEFAULT_LIMITS: Limits = {
   groupProperties: 1000,
   stateBytes: 256 * 1024,
   dedupWindowMs: 7 * 24 * 3600 * 1000,
-  groupInsertIds: 20,
 };
 
 export type LimitName = 'group_types' | 'group_values' | 'group_properties' | 'state_size';
@@ -53,13 +52,30 @@ export interface BatchStats {
   duplicates: number;
   limitDrops: Record<LimitName, number>;
   ignoredOperations: number;
+  /** group snapshots of events older than the group's kept history (stamped with the oldest kept version) */
+  historyMisses: number;
 }
 
 const newStats = (): BatchStats => ({
   duplicates: 0,
   limitDrops: { group_types: 0, group_values: 0, group_properties: 0, state_size: 0 },
   ignoredOperations: 0,
+  historyMisses: 0,
 });
+
+/** A batch's insert_id de-duplication: the committed window plus the keys this batch added. */
+class BatchDedup {
+  readonly entries: [string, number][] = [];
+  private readonly added = new Set<string>();
+  constructor(private readonly window: DedupWindow) {}
+  seen(hash: string, now: number): boolean {
+    return this.added.has(hash) || this.window.isDuplicate(hash, now);
+  }
+  remember(hash: string, time: number): void {
+    this.added.add(hash);
+    this.entries.push([hash, time]);
+  }
+}
 
 /**
  * 64-bit hash of a de-duplication key: what the window and the changelog hold instead of the ids (two 32-bit
@@ -105,18 +121,18 @@ class TypeOverlay implements GroupTypeRegistry {
 /** A batch of one ingest partition: users, de-duplication entries and new group types it changed. */
 export class IngestBatch {
   readonly users = new Map<string, UserEntry>();
-  readonly dedupEntries: [string, number][] = [];
   readonly stats = newStats();
   readonly types: TypeOverlay;
-  private readonly dedupSeen = new Set<string>();
+  readonly dedup: BatchDedup;
 
   constructor(
     readonly committedUsers: UserStore,
-    readonly dedup: DedupWindow,
+    window: DedupWindow,
     readonly groups: GroupStore,
     readonly limits: Limits,
   ) {
     this.types = new TypeOverlay(groups);
+    this.dedup = new BatchDedup(window);
   }
 
   user(key: string): UserEntry | undefined {
@@ -129,14 +145,6 @@ export class IngestBatch {
     for (const [p, t] of this.types.added) this.groups.addType(p, t);
   }
 
-  seen(hash: string, now: number): boolean {
-    return this.dedupSeen.has(hash) || this.dedup.isDuplicate(hash, now);
-  }
-
-  remember(hash: string, time: number): void {
-    this.dedupSeen.add(hash);
-    this.dedupEntries.push([hash, time]);
-  }
 }
 
 const EMPTY_USER: UserEntry = { g: '', p: '{}' };
@@ -166,11 +174,11 @@ export function enrich(r: IngestRecord, batch: IngestBatch): Outcome<EnrichedEve
   if (!parsed.ok) return { kind: 'dlq', reason: 'invalid_record', error: `user_properties: ${parsed.error}` };
   if (r.insert_id) {
     const h = ingestDedupHash(r);
-    if (batch.seen(h, r.receive_time)) {
+    if (batch.dedup.seen(h, r.receive_time)) {
       batch.stats.duplicates++;
       return { kind: 'drop', reason: 'duplicate' };
     }
-    batch.remember(h, r.receive_time);
+    batch.dedup.remember(h, r.receive_time);
   }
   const update = parsed.update;
   batch.stats.ignoredOperations += update.ignored.length;
@@ -201,10 +209,14 @@ export function enrich(r: IngestRecord, batch: IngestBatch): Outcome<EnrichedEve
 
   const eff = limitValues(effectiveGroups(userGroups, incoming), batch.limits.groupValues);
   batch.stats.limitDrops.group_values += eff.dropped;
+  // each group as the group identifies received before this event left it (an unordered event: as it is now)
+  const pos = positionOf(r);
   const snapshots: GroupSnapshot[] = [];
   for (const [type, values] of Object.entries(eff.groups)) {
     for (const value of values) {
-      snapshots.push({ group_type: type, group_value: value, properties: batch.groups.get(r.project_id, type, value)?.p ?? '{}' });
+      const found = batch.groups.at(r.project_id, type, value, pos);
+      if (!found.exact) batch.stats.historyMisses++;
+      snapshots.push({ group_type: type, group_value: value, properties: found.p });
     }
   }
   return {
@@ -235,33 +247,54 @@ export function enrich(r: IngestRecord, batch: IngestBatch): Outcome<EnrichedEve
   };
 }
 
-export interface GroupUpdate {
+/** A version to write or drop, with its group. */
+export interface GroupVersionRef {
   projectId: number;
   groupType: string;
   groupValue: string;
-  entry: GroupEntry;
+  version: GroupVersion & { legacy?: true };
 }
 
-/** A batch of one group-identify partition: the groups it changed and the property names it created. */
+interface Touched {
+  projectId: number;
+  groupType: string;
+  groupValue: string;
+  /** versions this batch added, in the order applied */
+  added: GroupVersion[];
+}
+
+/**
+ * A batch of one group-identify partition: the versions it added and the ones it prunes, the de-duplication keys
+ * and the property names it created.
+ */
 export class GroupBatch {
-  readonly updates = new Map<string, GroupUpdate>();
+  private readonly touched = new Map<string, Touched>();
+  /** committed versions pruned by this batch (tombstones) */
+  readonly dropped: GroupVersionRef[] = [];
   readonly stats = newStats();
   readonly types: TypeOverlay;
+  readonly dedup: BatchDedup;
   private readonly newNames = new Map<number, Set<string>>();
 
   constructor(
     readonly store: GroupStore,
     readonly limits: Limits,
+    window: DedupWindow,
   ) {
     this.types = new TypeOverlay(store);
+    this.dedup = new BatchDedup(window);
   }
 
-  group(projectId: number, groupType: string, groupValue: string): GroupEntry | undefined {
-    return this.updates.get(groupKey(projectId, groupType, groupValue))?.entry ?? this.store.get(projectId, groupType, groupValue);
+  /** The group's newest version, this batch's included. */
+  newest(projectId: number, groupType: string, groupValue: string): GroupVersion | undefined {
+    return this.touched.get(groupKey(projectId, groupType, groupValue))?.added.at(-1) ?? this.store.newest(projectId, groupType, groupValue);
   }
 
-  put(u: GroupUpdate): void {
-    this.updates.set(groupKey(u.projectId, u.groupType, u.groupValue), u);
+  add(projectId: number, groupType: string, groupValue: string, version: GroupVersion): void {
+    const key = groupKey(projectId, groupType, groupValue);
+    let t = this.touched.get(key);
+    if (!t) this.touched.set(key, (t = { projectId, groupType, groupValue, added: [] }));
+    t.added.push(version);
   }
 
   /** May the project get one more group property name? */
@@ -275,32 +308,56 @@ export class GroupBatch {
     return true;
   }
 
+  /**
+   * Prunes the history of every group this batch changed: committed versions to drop become tombstones, versions
+   * of this batch that are already beyond the limits are not written at all.
+   */
+  prune(limits: PruneLimits): void {
+    for (const t of this.touched.values()) {
+      const committed = this.store.versions(t.projectId, t.groupType, t.groupValue) ?? [];
+      const drop = new Set(prunable([...committed, ...t.added].sort(compareVersions), limits));
+      if (drop.size === 0) continue;
+      t.added = t.added.filter((v) => !drop.has(v));
+      for (const version of committed) {
+        if (drop.has(version)) this.dropped.push({ projectId: t.projectId, groupType: t.groupType, groupValue: t.groupValue, version });
+      }
+    }
+  }
+
+  /** The versions to write, in the order they were applied. */
+  writes(): GroupVersionRef[] {
+    const out: GroupVersionRef[] = [];
+    for (const t of this.touched.values()) for (const version of t.added) out.push({ projectId: t.projectId, groupType: t.groupType, groupValue: t.groupValue, version });
+    return out;
+  }
+
+  /** Merges the batch into the committed state: call only after its transaction committed. */
   apply(): void {
-    for (const u of this.updates.values()) this.store.put(u.projectId, u.groupType, u.groupValue, u.entry);
+    for (const w of this.writes()) this.store.putVersion(w.projectId, w.groupType, w.groupValue, w.version);
+    for (const d of this.dropped) this.store.deleteVersion(d.projectId, d.groupType, d.groupValue, d.version.legacy ? 'legacy' : d.version);
     for (const [p, t] of this.types.added) this.store.addType(p, t);
   }
 }
 
 /**
- * One group identify: applies its property operations to the group and returns the GroupChange to publish
- * ('absorbed' when nothing visible changed, e.g. a $setOnce on a property that is set).
+ * One group identify, at effective position `e` (see watermark.ts): de-duplicates it, applies its property
+ * operations to the group's newest version and adds the result as a new version at `e`, returning the GroupChange
+ * to publish ('absorbed' when nothing visible changed, e.g. a $setOnce on a property that is set). Group identifies
+ * are applied in (E, offset) order, so versions are added in position order.
  */
-export function applyGroupIdentify(r: GroupIdentifyRecord, batch: GroupBatch): Outcome<GroupChange> {
+export function applyGroupIdentify(r: GroupIdentifyRecord, e: number, batch: GroupBatch): Outcome<GroupChange> {
   if (!r.group_type || !r.group_value) return { kind: 'dlq', reason: 'invalid_record', error: 'group identify without group_type or group_value' };
   const parsed = parseUpdate(r.group_properties);
   if (!parsed.ok) return { kind: 'dlq', reason: 'invalid_record', error: `group_properties: ${parsed.error}` };
   const projectId = r.project_id;
-  const cur = batch.group(projectId, r.group_type, r.group_value);
-  let ins = cur?.ins;
   if (r.insert_id) {
+    // several groups of one $groupidentify share its insert_id: the group is part of the key
     const h = dedupHash([projectId, r.group_type, r.group_value, r.insert_id]);
-    const horizon = r.receive_time - batch.limits.dedupWindowMs;
-    const recent = (ins ?? []).filter(([, t]) => t >= horizon);
-    if (recent.some(([x]) => x === h)) {
+    if (batch.dedup.seen(h, r.receive_time)) {
       batch.stats.duplicates++;
       return { kind: 'drop', reason: 'duplicate' };
     }
-    ins = [...recent, [h, r.receive_time] as [string, number]].slice(-batch.limits.groupInsertIds);
+    batch.dedup.remember(h, r.receive_time);
   }
   if (!batch.types.hasType(projectId, r.group_type)) {
     if (batch.types.typeCount(projectId) >= batch.limits.groupTypes) {
@@ -309,6 +366,7 @@ export function applyGroupIdentify(r: GroupIdentifyRecord, batch: GroupBatch): O
     }
     batch.types.register(projectId, r.group_type);
   }
+  const cur = batch.newest(projectId, r.group_type, r.group_value);
   batch.stats.ignoredOperations += parsed.update.ignored.length;
   const before = cur ? (JSON.parse(cur.p) as Props) : {};
   const res = applyUpdate(before, parsed.update, (name) => batch.admitName(projectId, name));
@@ -327,11 +385,8 @@ export function applyGroupIdentify(r: GroupIdentifyRecord, batch: GroupBatch): O
     }
   }
   const visible = !cur || changed.length > 0 || removed.length > 0;
-  if (!visible && ins === cur?.ins) return { kind: 'absorbed' };
-  const entry: GroupEntry = { v: (cur?.v ?? 0) + 1, p };
-  if (ins && ins.length > 0) entry.ins = ins;
-  batch.put({ projectId, groupType: r.group_type, groupValue: r.group_value, entry });
   if (!visible) return { kind: 'absorbed' };
+  batch.add(projectId, r.group_type, r.group_value, { e, n: (cur?.n ?? 0) + 1, p });
   return {
     kind: 'ok',
     value: {

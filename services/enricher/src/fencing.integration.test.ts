@@ -6,7 +6,7 @@ import { ChangelogTail, createAdmin, withAdmin } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { testKafka, uniqueName, waitFor, OutputReader, identifyRecord, ingestRecord } from '@groupscope/testing';
 import { DEFAULT_LIMITS } from './enrich';
-import { IngestWorker, type WorkerContext } from './partition-workers';
+import { DEFAULT_STAMP, IngestWorker, type WorkerContext } from './partition-workers';
 import { GroupStore } from './state';
 
 jest.setTimeout(60_000);
@@ -21,7 +21,11 @@ beforeAll(async () => {
   await output.start();
   const groups = new GroupStore();
   const tail = new ChangelogTail({ kafka: t.kafka, admin, topic: t.topics.groupsChangelog, groupIdPrefix: 'unused', logger: silentLogger, onRecord: () => undefined });
-  ctx = { kafka: t.kafka, admin, topics: t.topics, groupId: uniqueName('enricher'), limits: DEFAULT_LIMITS, dedupCapacity: 1000, groups, groupsTail: tail, logger: silentLogger };
+  const groupId = uniqueName('enricher');
+  ctx = {
+    kafka: t.kafka, admin, topics: t.topics, groupId, groupsGroupId: `${groupId}.groups`, limits: DEFAULT_LIMITS, stamp: DEFAULT_STAMP,
+    dedupCapacity: 1000, groups, groupsTail: tail, logger: silentLogger,
+  };
 });
 
 afterAll(async () => {

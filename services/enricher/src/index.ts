@@ -3,14 +3,14 @@
 import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
 import {
-  ChangelogTail, ConsumerProgress, createAdmin, createKafka, ensureTopics, reportStalls, retryTransient, runBatchConsumer, type RunningConsumer,
+  ChangelogTail, ConsumerProgress, createAdmin, createKafka, ensureTopics, partitionCount, reportStalls, retryTransient, runBatchConsumer, type Assignment, type RunningConsumer,
 } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { changelogText } from './changelog';
 import type { EnricherConfig } from './config';
 import { DEFAULT_LIMITS, type Limits } from './enrich';
 import { consumerLag, reportStateSizes } from './metrics';
-import { GroupIdentifyWorker, IngestWorker, type PartitionWorker, type WorkerContext } from './partition-workers';
+import { DEFAULT_STAMP, GroupIdentifyWorker, IngestWorker, type PartitionWorker, type StampSettings, type WorkerContext } from './partition-workers';
 import { GroupStore, applyGroupsChangelogRecord } from './state';
 
 export * from './config';
@@ -36,6 +36,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
   const { config, logger } = deps;
   const log = logger.child({ module: 'enricher' });
   const groupId = config.ENRICHER_GROUP_ID ?? `${config.TOPIC_PREFIX}enricher`;
+  const groupsGroupId = `${groupId}.groups`;
   const topics = topicNames(config.TOPIC_PREFIX);
   const limits: Limits = {
     ...DEFAULT_LIMITS,
@@ -43,6 +44,13 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
     groupValues: config.ENRICHER_MAX_GROUP_VALUES,
     groupProperties: config.ENRICHER_MAX_GROUP_PROPERTIES,
     dedupWindowMs: config.ENRICHER_DEDUP_WINDOW_MS,
+  };
+  // positions are microseconds
+  const stamp: StampSettings = {
+    ...DEFAULT_STAMP,
+    producerExpiry: config.ENRICHER_PRODUCER_EXPIRY_MS * 1000,
+    history: config.ENRICHER_GROUP_HISTORY_MS * 1000,
+    maxVersions: config.ENRICHER_GROUP_MAX_VERSIONS,
   };
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-enricher`, logger });
   const admin = createAdmin(kafka);
@@ -66,10 +74,10 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
   });
   const http = await listen(app, config.ENRICHER_PORT, config.HTTP_HOST, logger);
 
-  const groups = new GroupStore();
+  const groups = new GroupStore({ maxStallMs: config.ENRICHER_STAMP_MAX_WAIT_MS });
   const workers = new Map<string, PartitionWorker>();
   let tail: ChangelogTail | undefined;
-  let consumer: RunningConsumer | undefined;
+  const consumers: RunningConsumer[] = [];
   const unreport = reportStateSizes(() => {
     let users = 0;
     let dedup = 0;
@@ -83,7 +91,7 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
 
   const stop = async () => {
     running = false;
-    await consumer?.stop().catch((err) => log.warn({ err }, 'consumer_stop_failed'));
+    await Promise.all(consumers.map((c) => c.stop().catch((err) => log.warn({ err }, 'consumer_stop_failed'))));
     await Promise.all([...workers.values()].map((w) => w.close()));
     workers.clear();
     await tail?.stop().catch((err) => log.warn({ err }, 'tail_stop_failed'));
@@ -96,6 +104,8 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
   try {
     await retryTransient(() => ensureTopics(kafka, topicSpecs(topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }));
     await admin.connect();
+    // an event waits for the watermark of every group-identify partition
+    groups.watermark.setPartitions(await partitionCount(kafka, topics.groupIdentify));
 
     // every instance holds every group: load the groups changelog before taking any partition
     tail = new ChangelogTail({
@@ -118,7 +128,19 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
     await tail.waitCaughtUp();
     log.info({ groups: groups.size, duration_ms: Date.now() - t0 }, 'groups_loaded');
 
-    const ctx: WorkerContext = { kafka, admin, topics, groupId, limits, dedupCapacity: config.ENRICHER_DEDUP_CAPACITY, groups, groupsTail: tail, logger };
+    const ctx: WorkerContext = {
+      kafka,
+      admin,
+      topics,
+      groupId,
+      groupsGroupId,
+      limits,
+      stamp,
+      dedupCapacity: config.ENRICHER_DEDUP_CAPACITY,
+      groups,
+      groupsTail: tail,
+      logger,
+    };
     const workerFor = (topic: string, partition: number): PartitionWorker => {
       const key = `${topic}:${partition}`;
       let w = workers.get(key);
@@ -129,39 +151,45 @@ export async function startEnricher(deps: EnricherDeps): Promise<RunningEnricher
       return w;
     };
 
-    consumer = await runBatchConsumer({
-      kafka,
-      groupId,
-      topics: [topics.ingest, topics.groupIdentify],
-      logger,
-      handlerCommits: true,
-      readCommitted: true,
-      partitionsConsumedConcurrently: config.ENRICHER_CONCURRENCY,
-      maxBytesPerPartition: config.ENRICHER_MAX_BATCH_BYTES,
-      sessionTimeout: config.ENRICHER_SESSION_TIMEOUT_MS,
-      handle: (batch) => workerFor(batch.topic, batch.partition).handle(batch),
-      progress,
-      // a rebalance: release the partitions this instance lost (their state goes with them); kept ones keep theirs
-      onAssigned: (assignment) => {
-        const assigned = new Set<string>();
-        for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(`${topic}:${p}`);
-        for (const [key, w] of workers) {
-          if (assigned.has(key)) continue;
-          workers.delete(key);
-          void w.close();
-        }
-        consumerLag.reset();
-        log.info({ partitions: [...assigned] }, 'partitions_assigned');
-      },
-      onBatchDone: ({ topic, partition, offsetLag }) => consumerLag.set({ topic, partition: String(partition) }, offsetLag),
-      onCrash: (err) => {
-        fatal = err;
-        log.fatal({ err }, 'enricher_consumer_failed');
-        deps.onFatal?.(err);
-      },
-    });
+    // a rebalance of one consumer: release the partitions of its topic this instance lost (their state goes with
+    // them); kept ones keep theirs
+    const onAssigned = (topic: string) => (assignment: Assignment) => {
+      const assigned = new Set((assignment[topic] ?? []).map((p) => `${topic}:${p}`));
+      for (const [key, w] of workers) {
+        if (w.topic !== topic || assigned.has(key)) continue;
+        workers.delete(key);
+        consumerLag.remove({ topic, partition: String(w.partition) });
+        void w.close();
+      }
+      log.info({ topic, partitions: [...assigned] }, 'partitions_assigned');
+    };
+    const consume = (topic: string, group: string) =>
+      runBatchConsumer({
+        kafka,
+        groupId: group,
+        topics: [topic],
+        logger,
+        handlerCommits: true,
+        readCommitted: true,
+        partitionsConsumedConcurrently: config.ENRICHER_CONCURRENCY,
+        maxBytesPerPartition: config.ENRICHER_MAX_BATCH_BYTES,
+        sessionTimeout: config.ENRICHER_SESSION_TIMEOUT_MS,
+        handle: (batch) => workerFor(batch.topic, batch.partition).handle(batch),
+        // shared by both consumers (keys name the topic); a rebalance of either restarts the stall clocks of both
+        progress,
+        onAssigned: onAssigned(topic),
+        onBatchDone: ({ topic: t, partition, offsetLag }) => consumerLag.set({ topic: t, partition: String(partition) }, offsetLag),
+        onCrash: (err) => {
+          fatal = err;
+          log.fatal({ err, topic }, 'enricher_consumer_failed');
+          deps.onFatal?.(err);
+        },
+      });
+    // the group-identify side first: ingest batches wait for its watermark
+    consumers.push(await consume(topics.groupIdentify, groupsGroupId));
+    consumers.push(await consume(topics.ingest, groupId));
     running = true;
-    log.info({ group_id: groupId, topics: [topics.ingest, topics.groupIdentify] }, 'enricher_started');
+    log.info({ group_id: groupId, groups_group_id: groupsGroupId, topics: [topics.ingest, topics.groupIdentify] }, 'enricher_started');
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

@@ -93,3 +93,25 @@ export const stateEntries = new Gauge({
     for (const [k, v] of Object.entries(total)) this.set({ state: k }, v);
   },
 });
+
+export const stampWait = new Histogram({
+  name: 'groupscope_enricher_stamp_wait_seconds',
+  help: 'Time an ingest batch waited for the group watermark to reach its next record (receive-order stamping)',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+});
+
+export const stampWaitTimeouts = new Counter({
+  name: 'groupscope_enricher_stamp_wait_timeouts_total',
+  help: 'Events stamped before the group watermark reached them because it stopped moving (no gateway marks): these may stamp differently on a replay',
+});
+
+export const stampHistoryMisses = new Counter({
+  name: 'groupscope_enricher_stamp_history_misses_total',
+  help: 'Group snapshots of events older than the group history kept (stamped with the oldest kept version)',
+});
+
+export const queuedIdentifies = new Gauge({
+  name: 'groupscope_enricher_queued_group_identifies',
+  help: 'Group identifies received but not applied yet, waiting for their partition watermark, per group-identify partition',
+  labelNames: ['partition'] as const,
+});

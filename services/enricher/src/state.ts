@@ -1,10 +1,13 @@
-// The enricher's in-memory state (pure: no Kafka, no clock). Users and the de-duplication window are held per
-// input partition; groups, group types and property names per project are held whole by every instance.
+// The enricher's in-memory state (pure: no Kafka; the only clock is the watermark's stall timer). Users and the
+// de-duplication windows are held per input partition; group versions, group types, property names per project and
+// the group-identify partitions' watermarks are held whole by every instance.
 // Everything here is the COMMITTED state: a batch works on an overlay (see enrich.ts) that is merged only after
 // its Kafka transaction committed.
 import { groupKey } from '@groupscope/events';
-import { decodeCheckpoint, decodeGroup, parseKey, type GroupEntry, type UserEntry } from './changelog';
+import { decodeGroupCheckpoint, decodeLegacyGroup, decodeVersion, parseKey, type GroupPartitionState, type UserEntry } from './changelog';
 import type { GroupTypeRegistry } from './groups';
+import { compareVersions, versionAt, type GroupVersion, type VersionLookup } from './versions';
+import { GlobalWatermark } from './watermark';
 
 export type UserStore = Map<string, UserEntry>;
 
@@ -17,38 +20,89 @@ function propNames(json: string): string[] {
   }
 }
 
-/** Current properties of every group, the group types of each project, and each project's property names. */
+/** A group's versions, sorted by compareVersions; `legacy` marks the one read from a record written before versions. */
+type StoredVersion = GroupVersion & { legacy?: true };
+
+/**
+ * Every group's property versions, the group types of each project, each project's property names, and the state of
+ * every group-identify partition (checkpoint and watermark) with the global watermark over them.
+ */
 export class GroupStore implements GroupTypeRegistry {
-  private readonly groups = new Map<string, GroupEntry>();
+  /** a group's versions in order; most groups hold one, kept without an array (a third less heap per group) */
+  private readonly groups = new Map<string, StoredVersion | StoredVersion[]>();
   private readonly types = new Map<number, Set<string>>();
-  /** property name -> number of groups holding it, per project (the 1000-names limit counts these) */
+  /** property name -> number of groups whose newest version holds it, per project (the 1000-names limit counts these) */
   private readonly names = new Map<number, Map<string, number>>();
-  /** group-identify partition ("topic:partition") -> next offset to process, as committed */
-  private readonly checkpoints = new Map<string, number>();
+  /** group-identify partition ("topic:partition") -> its committed state */
+  private readonly partitions = new Map<string, GroupPartitionState>();
+  readonly watermark: GlobalWatermark;
+
+  constructor(opts: { maxStallMs?: number; now?: () => number } = {}) {
+    this.watermark = new GlobalWatermark(opts.maxStallMs ?? 60_000, opts.now);
+  }
 
   get size(): number {
     return this.groups.size;
   }
 
-  get(projectId: number, groupType: string, groupValue: string): GroupEntry | undefined {
-    return this.groups.get(groupKey(projectId, groupType, groupValue));
+  versions(projectId: number, groupType: string, groupValue: string): readonly GroupVersion[] | undefined {
+    const entry = this.groups.get(groupKey(projectId, groupType, groupValue));
+    return entry === undefined || Array.isArray(entry) ? entry : [entry];
+  }
+
+  /** The group's newest version (its current properties). */
+  newest(projectId: number, groupType: string, groupValue: string): GroupVersion | undefined {
+    const entry = this.groups.get(groupKey(projectId, groupType, groupValue));
+    return Array.isArray(entry) ? entry.at(-1) : entry;
+  }
+
+  /** The properties an event at `pos` carries for this group (see versionAt). */
+  at(projectId: number, groupType: string, groupValue: string, pos: number): VersionLookup {
+    const entry = this.groups.get(groupKey(projectId, groupType, groupValue));
+    if (entry !== undefined && !Array.isArray(entry) && (pos <= 0 || entry.e < pos)) return { p: entry.p, exact: true };
+    return versionAt(entry === undefined || Array.isArray(entry) ? entry : [entry], pos);
   }
 
   /**
-   * Stores a group's state unless the store already holds the same or a newer version (the changelog tail may
-   * deliver an instance's own writes after it applied them). Returns whether it was stored.
+   * Stores a version unless the store already holds it (the changelog tail may deliver an instance's own writes
+   * after it applied them). Returns whether it was stored.
    */
-  put(projectId: number, groupType: string, groupValue: string, entry: GroupEntry): boolean {
+  putVersion(projectId: number, groupType: string, groupValue: string, v: StoredVersion): boolean {
     const key = groupKey(projectId, groupType, groupValue);
-    const old = this.groups.get(key);
-    if (old && old.v >= entry.v) return false;
-    this.groups.set(key, entry);
+    const entry = this.groups.get(key);
+    const list = entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
+    let i = list.length;
+    while (i > 0 && compareVersions(list[i - 1]!, v) > 0) i--;
+    const prev = list[i - 1];
+    if (prev && prev.e === v.e && prev.n === v.n) return false;
+    const before = list.at(-1);
+    list.splice(i, 0, v);
+    this.groups.set(key, list.length === 1 ? v : list);
     this.addType(projectId, groupType);
-    if (!old || old.p !== entry.p) this.countNames(projectId, old ? propNames(old.p) : [], propNames(entry.p));
+    if (i === list.length - 1) this.countNames(projectId, before?.p, v.p);
     return true;
   }
 
-  private countNames(projectId: number, before: string[], after: string[]): void {
+  /** Drops a version (pruned); `legacy`: the one read from a record written before versions. */
+  deleteVersion(projectId: number, groupType: string, groupValue: string, which: { e: number; n: number } | 'legacy'): void {
+    const key = groupKey(projectId, groupType, groupValue);
+    const entry = this.groups.get(key);
+    if (entry === undefined) return;
+    const list = Array.isArray(entry) ? entry : [entry];
+    const i = list.findIndex((v) => (which === 'legacy' ? v.legacy === true : !v.legacy && v.e === which.e && v.n === which.n));
+    if (i < 0) return;
+    const newest = i === list.length - 1;
+    const [removed] = list.splice(i, 1);
+    if (newest) this.countNames(projectId, removed!.p, list.at(-1)?.p);
+    if (list.length === 0) this.groups.delete(key);
+    else this.groups.set(key, list.length === 1 ? list[0]! : list);
+  }
+
+  /** The newest version of a group changed from `beforeP` to `afterP` (property bags as JSON text). */
+  private countNames(projectId: number, beforeP: string | undefined, afterP: string | undefined): void {
+    if (beforeP === afterP) return;
+    const before = beforeP === undefined ? [] : propNames(beforeP);
+    const after = afterP === undefined ? [] : propNames(afterP);
     let counts = this.names.get(projectId);
     if (!counts) this.names.set(projectId, (counts = new Map()));
     const kept = new Set(after);
@@ -84,13 +138,21 @@ export class GroupStore implements GroupTypeRegistry {
     return this.names.get(projectId)?.size ?? 0;
   }
 
-  setCheckpoint(topic: string, partition: number, next: number): void {
+  /** A group-identify partition's committed state; an older one than known is ignored. */
+  setPartitionState(topic: string, partition: number, state: GroupPartitionState): void {
     const k = `${topic}:${partition}`;
-    this.checkpoints.set(k, Math.max(next, this.checkpoints.get(k) ?? -1));
+    const cur = this.partitions.get(k);
+    if (cur && cur.next > state.next) return;
+    this.partitions.set(k, state);
+    this.watermark.set(partition, state.wm);
+  }
+
+  partitionState(topic: string, partition: number): GroupPartitionState | undefined {
+    return this.partitions.get(`${topic}:${partition}`);
   }
 
   checkpoint(topic: string, partition: number): number {
-    return this.checkpoints.get(`${topic}:${partition}`) ?? -1;
+    return this.partitions.get(`${topic}:${partition}`)?.next ?? -1;
   }
 }
 
@@ -217,9 +279,22 @@ export class DedupWindow {
 
 /** Applies one record of the groups changelog (as the tail delivers it) to the store. */
 export function applyGroupsChangelogRecord(store: GroupStore, key: string, value: string | null): void {
-  if (value === null) return; // the enricher never deletes a group
   const k = parseKey(key, 'groups');
-  if (k.kind === 'group') store.put(k.projectId, k.groupType, k.groupValue, decodeGroup(value));
-  else if (k.kind === 'type') store.addType(k.projectId, k.groupType);
-  else if (k.kind === 'checkpoint') store.setCheckpoint(k.topic, k.partition, decodeCheckpoint(value));
+  if (k.kind === 'version') {
+    if (value === null) store.deleteVersion(k.projectId, k.groupType, k.groupValue, { e: k.e, n: k.n });
+    else store.putVersion(k.projectId, k.groupType, k.groupValue, { e: k.e, n: k.n, p: decodeVersion(value) });
+  } else if (k.kind === 'group') {
+    if (value === null) store.deleteVersion(k.projectId, k.groupType, k.groupValue, 'legacy');
+    else {
+      const legacy = decodeLegacyGroup(value);
+      // the state before versions existed applies from the start: every positioned event comes after it
+      store.putVersion(k.projectId, k.groupType, k.groupValue, { e: 0, n: legacy.v, p: legacy.p, legacy: true });
+    }
+  } else if (value === null) {
+    return;
+  } else if (k.kind === 'type') {
+    store.addType(k.projectId, k.groupType);
+  } else if (k.kind === 'checkpoint') {
+    store.setPartitionState(k.topic, k.partition, decodeGroupCheckpoint(value));
+  }
 }

@@ -19,6 +19,7 @@ import {
   type RequestContext,
 } from './protocol';
 import type { Batcher } from './batcher';
+import type { Positions } from './positions';
 import type { ProjectLookup } from './projects';
 import type { Throttle } from './throttle';
 import * as metrics from './metrics';
@@ -29,6 +30,8 @@ export interface RouteDeps {
   projects: ProjectLookup;
   throttle: Throttle;
   batcher: Batcher;
+  /** receive positions of this gateway (taken in the same synchronous step as the records are queued) */
+  positions: Positions;
   limits: Limits;
   /** decompressed body limits per endpoint, and how much of an oversized body is read and thrown away */
   bodyLimits: { httpapi: number; batch: number; identify: number; discard?: number };
@@ -89,6 +92,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     throttle: deps.throttle,
     limits: deps.limits,
     receiveTime,
+    position: deps.positions,
     uuid: randomUUID,
     remoteIp: ipOf(req),
   });

@@ -8,12 +8,17 @@
 // such a send may still be acknowledged after its request got 503; the client resends, and the duplicate is
 // dropped downstream by insert_id (the enricher's de-duplication), which is why every accepted event should
 // carry one (the SDKs always set it).
+//
+// Order: messages go to Kafka in the order they were submitted (one send at a time, each taking from the head of
+// the queue), so a watermark mark submitted after some records lands on its partition after them. Without
+// coalescing, requests are sent concurrently; a mark then waits until every earlier submission is out of the queue.
 import type { OutMessage, TopicRole } from './records';
 import { messageBytes } from './records';
 
 export interface TopicBatch {
   topic: string;
-  messages: { key: string; value: Buffer; headers: Record<string, string> }[];
+  /** an explicit partition, or the key's hash chooses */
+  messages: { key: string; value: Buffer; headers: Record<string, string>; partition?: number }[];
 }
 export type SendFn = (batches: TopicBatch[]) => Promise<void>;
 
@@ -69,6 +74,8 @@ export class Batcher {
   /** bytes queued or inside unsettled sends */
   private pendingBytes = 0;
   private drainWaiters: (() => void)[] = [];
+  /** sends of uncoalesced requests still under way */
+  private readonly alone = new Set<Promise<void>>();
 
   constructor(private readonly opts: BatcherOptions) {}
 
@@ -81,8 +88,11 @@ export class Batcher {
     return this.inFlight > 0 ? now - this.inFlightSince : 0;
   }
 
-  /** Resolves when Kafka acknowledged every message; rejects with KafkaTimeoutError, BackpressureError or the send's error. */
-  submit(messages: OutMessage[]): Promise<void> {
+  /**
+   * Resolves when Kafka acknowledged every message; rejects with KafkaTimeoutError, BackpressureError or the send's
+   * error. `afterEarlier`: the messages must not reach a partition before those of any earlier submission (a mark).
+   */
+  submit(messages: OutMessage[], opts: { afterEarlier?: boolean } = {}): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     const sizes = messages.map(messageBytes);
     const bytes = sizes.reduce((a, b) => a + b, 0);
@@ -101,7 +111,9 @@ export class Batcher {
         this.queue.push(entry);
         this.schedule();
       } else {
-        void this.sendAlone(entry);
+        const earlier = opts.afterEarlier ? Promise.allSettled([...this.alone]) : undefined;
+        const run = (earlier ? earlier.then(() => this.sendAlone(entry)) : this.sendAlone(entry)).finally(() => this.alone.delete(run));
+        this.alone.add(run);
       }
     });
   }
@@ -186,7 +198,7 @@ export class Batcher {
         const topic = this.opts.topics[m.role];
         let list = chunk.byTopic.get(topic);
         if (!list) chunk.byTopic.set(topic, (list = []));
-        list.push({ key: m.key, value: m.value, headers: m.headers });
+        list.push(m.partition === undefined ? { key: m.key, value: m.value, headers: m.headers } : { key: m.key, value: m.value, headers: m.headers, partition: m.partition });
         chunk.count++;
         chunk.bytes += size;
         e.next++;

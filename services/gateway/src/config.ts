@@ -56,6 +56,17 @@ export const gatewayEnv = {
    * analytics-next loads; empty: the Host and protocol of each request (X-Forwarded-* from trusted proxies).
    */
   GATEWAY_PUBLIC_URL: z.union([z.literal(''), z.string().url().regex(/^https?:\/\//i)]).default(''),
+  /**
+   * This gateway instance's producer id, stamped on every record with its receive position. Keep it stable across
+   * restarts of the same instance (a restart then continues the same producer); unique among running gateways.
+   * Default: host name and GATEWAY_PORT (a random suffix when the port is 0).
+   */
+  GATEWAY_ID: z.string().min(1).max(200).optional(),
+  /**
+   * How often the gateway sends its watermark mark to every group-identify partition. Events wait for the next mark
+   * of every gateway before they are stamped: about half of this is the average latency it adds.
+   */
+  GATEWAY_MARK_INTERVAL_MS: int(100, { min: 10, max: 5000 }),
   /** most ids tracked by the per-user/device throttle before the oldest are forgotten */
   GATEWAY_THROTTLE_MAX_IDS: int(1_000_000, { min: 1000 }),
 };

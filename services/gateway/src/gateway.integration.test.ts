@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { codecs, decodeMark, groupKey, isMark, userKey, type GroupIdentifyRecord, type IngestRecord, type Mark } from '@groupscope/events';
 import { runBatchConsumer, type RunningConsumer } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
@@ -26,6 +26,10 @@ const registry = new ProjectRegistry(projectsFile);
 const main = registry.create('main');
 const ingest: Seen<IngestRecord>[] = [];
 const groups: Seen<GroupIdentifyRecord>[] = [];
+const marks: { partition: number; mark: Mark }[] = [];
+/** per group-identify partition, in partition order: [producer, position, what] of every record and mark */
+const giOrder = new Map<number, [string, number, 'record' | 'mark' | 'leave'][]>();
+const onPartition = (q: number) => giOrder.get(q) ?? giOrder.set(q, []).get(q)!;
 let consumer: RunningConsumer | undefined;
 let gw: RunningGateway;
 
@@ -60,7 +64,15 @@ beforeAll(async () => {
       for (const message of messages) {
         const key = message.key!.toString();
         if (topic === tk.topics.ingest) ingest.push({ key, partition, rec: codecs.ingest.decode(message.value!, message.headers) });
-        else groups.push({ key, partition, rec: codecs.groupIdentify.decode(message.value!, message.headers) });
+        else if (isMark(message.headers)) {
+          const mark = decodeMark(message.value);
+          marks.push({ partition, mark });
+          onPartition(partition).push([mark.producer_id, mark.pos, mark.leave ? 'leave' : 'mark']);
+        } else {
+          const rec = codecs.groupIdentify.decode(message.value!, message.headers);
+          groups.push({ key, partition, rec });
+          onPartition(partition).push([rec.producer_id!, rec.receive_pos!, 'record']);
+        }
       }
     },
   });
@@ -237,6 +249,40 @@ describe('gateway with Kafka', () => {
     expect((await post('/2/httpapi', { api_key: main.api_key, events: [{ user_id: 'zed-11', event_type: 'still here', insert_id: 'zed-marker' }] })).status).toBe(200);
     await waitFor(() => byInsertId('zed-marker').length === 1);
     expect(byInsertId('head-1')).toHaveLength(0);
+  });
+
+  it('gives records receive positions and marks every group-identify partition: a start mark, position order, a leave mark', async () => {
+    const other = await startGateway({
+      config: loadGatewayConfig({
+        KAFKA_BROKERS: tk.brokers.join(','), TOPIC_PREFIX: tk.prefix, KAFKA_PARTITIONS: '4', PROJECTS_FILE: projectsFile, GATEWAY_PORT: '0',
+        GATEWAY_ID: 'gw-other', GATEWAY_MARK_INTERVAL_MS: '20', LOG_LEVEL: 'silent',
+      }),
+      logger: silentLogger,
+    });
+    expect(other.producerId).toBe('gw-other');
+    const events = [
+      ...Array.from({ length: 12 }, (_, i) => ({ user_id: 'positions-user', event_type: '$groupidentify', insert_id: `pos-gi-${i}`, groups: { org: `pos-${i}` }, group_properties: { n: i } })),
+      ...Array.from({ length: 5 }, (_, i) => ({ user_id: 'positions-user', event_type: 'Positioned', insert_id: `pos-ev-${i}` })),
+    ];
+    for (let round = 0; round < 3; round++) {
+      const res = await fetch(`${other.url}/2/httpapi`, { method: 'POST', body: JSON.stringify({ api_key: main.api_key, events }) });
+      expect(res.status).toBe(200);
+    }
+    await other.stop();
+    await waitFor(() => [0, 1, 2, 3].every((q) => onPartition(q).some(([p, , what]) => p === 'gw-other' && what === 'leave')), { message: 'leave marks' });
+    for (const q of [0, 1, 2, 3]) {
+      const seq = onPartition(q).filter(([p]) => p === 'gw-other');
+      expect(seq[0]![2]).toBe('mark'); // the start mark precedes everything
+      expect(seq.at(-1)![2]).toBe('leave');
+      for (let i = 1; i < seq.length; i++) expect(seq[i]![1]).toBeGreaterThan(seq[i - 1]![1]);
+    }
+    const records = [0, 1, 2, 3].flatMap((q) => onPartition(q).filter(([p, , what]) => p === 'gw-other' && what === 'record'));
+    expect(records).toHaveLength(36);
+    // the events of one user: one partition, positions in request order
+    await waitFor(() => ingest.filter((s) => s.rec.event_type === 'Positioned').length === 15, { message: 'positioned events' });
+    const positions = ingest.filter((s) => s.rec.event_type === 'Positioned').map((s) => s.rec.receive_pos!);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(new Set(positions).size).toBe(15);
   });
 
   it('answers CORS preflights, /ready and /metrics', async () => {

@@ -1,15 +1,18 @@
 // gateway: Amplitude-compatible ingestion (/2/httpapi, /batch, /identify, /groupidentify) into Kafka.
 // A 2xx reply means every record of the request was acknowledged by Kafka (idempotent producer, acks=all).
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { projectsFile } from '@groupscope/config';
 import { createApp, listen, type Listening, type TlsCredentials } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { topicNames, topicSpecs } from '@groupscope/events';
-import { createAdmin, createKafka, createProducer, ensureTopics, type Admin, type Kafka } from '@groupscope/kafka';
+import { createAdmin, createKafka, createProducer, ensureTopics, partitionCount, type Admin, type Kafka } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { GatewayConfig } from './config';
 import { mountRoutes } from './app';
 import { Batcher } from './batcher';
+import { Marker, ReceiveClock } from './positions';
 import { ProjectLookup } from './projects';
 import { Throttle } from './throttle';
 import * as metrics from './metrics';
@@ -28,6 +31,8 @@ export interface GatewayDeps {
 export interface RunningGateway {
   url: string;
   port: number;
+  /** the producer id stamped on this gateway's records */
+  producerId: string;
   /** the HTTPS listener's URL and port, when TLS is configured */
   httpsUrl?: string;
   httpsPort?: number;
@@ -52,6 +57,12 @@ export function trustProxy(v: string): boolean | number | string {
   if (v === 'true' || v === 'false') return v === 'true';
   if (/^\d+$/.test(v)) return Number(v);
   return v;
+}
+
+/** GATEWAY_ID, else host name and port: stable across restarts of one instance, distinct between instances. */
+export function producerIdOf(config: Pick<GatewayConfig, 'GATEWAY_ID' | 'GATEWAY_PORT'>): string {
+  if (config.GATEWAY_ID) return config.GATEWAY_ID;
+  return `${hostname()}:${config.GATEWAY_PORT === 0 ? randomUUID().slice(0, 8) : config.GATEWAY_PORT}`;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
@@ -122,6 +133,18 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
   });
   const pendingTimer = setInterval(() => metrics.pendingBytes.set(batcher.stats.pendingBytes), 1000).unref();
 
+  // receive positions; the first mark goes out before any request is accepted
+  const clock = new ReceiveClock(producerIdOf(config));
+  const marker = new Marker({
+    clock,
+    batcher,
+    partitions: await partitionCount(kafka, topics.groupIdentify),
+    intervalMs: config.GATEWAY_MARK_INTERVAL_MS,
+    logger,
+  });
+  await marker.send();
+  marker.start();
+
   const readiness = kafkaReadiness(kafka, config.GATEWAY_READY_CACHE_MS);
   const app = createApp({
     service: 'gateway',
@@ -138,6 +161,7 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
     projects: new ProjectLookup(registry, logger),
     throttle: new Throttle(config.GATEWAY_THROTTLE_MAX_IDS),
     batcher,
+    positions: clock,
     limits: {
       maxEvents: config.GATEWAY_MAX_EVENTS,
       maxIdentifications: config.GATEWAY_MAX_IDENTIFICATIONS,
@@ -160,10 +184,14 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
     // the same app on both: one set of routes, limits and metrics whatever the transport
     https = await listen(app, config.GATEWAY_HTTPS_PORT, config.HTTP_HOST, logger, graceMs, tls).catch(async (err: unknown) => {
       await http.close();
+      await marker.stop();
       throw err;
     });
   }
-  logger.info({ topics: [topics.ingest, topics.groupIdentify], microbatch: config.GATEWAY_MICROBATCH, https: Boolean(https) }, 'gateway_started');
+  logger.info(
+    { topics: [topics.ingest, topics.groupIdentify], microbatch: config.GATEWAY_MICROBATCH, https: Boolean(https), producer_id: clock.producerId },
+    'gateway_started',
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -171,10 +199,14 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
     port: http.port,
     httpsUrl: https?.url,
     httpsPort: https?.port,
+    producerId: clock.producerId,
     stop: () =>
       (stopping ??= (async () => {
         await Promise.all([http.close(), https?.close()]);
+        await marker.stop();
         await batcher.drain(config.GATEWAY_SEND_TIMEOUT_MS);
+        // everything accepted is out: the enricher need not wait for this producer any more
+        await marker.send(true).catch((err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'leave_mark_failed'));
         clearInterval(pendingTimer);
         // with Kafka away, disconnect could wait on a send that retries forever
         await withTimeout(producer.disconnect().catch(() => undefined), 5000);

@@ -48,3 +48,9 @@ export const pendingBytes = new Gauge({
   name: 'groupscope_gateway_pending_bytes',
   help: 'Bytes of records queued for or inside unacknowledged producer sends',
 });
+
+export const marks = new Counter({
+  name: 'groupscope_gateway_marks_total',
+  help: 'Watermark marks sent to every group-identify partition (kind: mark, leave), by outcome',
+  labelNames: ['kind', 'outcome'] as const,
+});

@@ -2,6 +2,7 @@ import { codecs, groupKey, userKey, type GroupIdentifyRecord, type IngestRecord 
 import type { Project } from '@groupscope/projects';
 import { parseJson, processEvents, processGroupIdentify, processIdentify, type Accepted, type Rejected, type RequestContext } from './protocol';
 import { Throttle } from './throttle';
+import { ReceiveClock } from './positions';
 
 const project = (throttle = { enabled: false, httpapi_eps: 30, batch_eps: 1000 }): Project => ({
   id: 7, name: 'p', api_key: 'key-7', secret_salt: 's', secret_hash: 'h', time_zone: 'UTC', throttle, created_at: '2026-01-01T00:00:00Z',
@@ -14,6 +15,7 @@ function ctx(p: Project = project(), overrides: Partial<RequestContext> = {}): R
     throttle: new Throttle(1000, () => 1_000_000),
     limits: { maxEvents: 2000, maxIdentifications: 1024, maxRecordBytes: 900_000 },
     receiveTime: 1_700_000_000_000,
+    position: new ReceiveClock('gw-test', () => 1_700_000_000_000),
     uuid: () => `uuid-${++n}`,
     remoteIp: '198.51.100.4',
     ...overrides,
@@ -146,9 +148,10 @@ describe('processEvents: records', () => {
       event_type: 'Invoice Sent', user_id: 'bob', device_id: 'dev-1', insert_id: 'ins-1', session_id: 5, event_id: null,
       event_properties: '{"amount":12.5}', user_properties: '{}', groups: { org: ['acme'] },
       context: { platform: 'Web', ip: '198.51.100.4' }, revenue: 3, price: null, quantity: null, location_lat: null, location_lng: null,
-      extra: '{"library":"x/1"}',
+      extra: '{"library":"x/1"}', receive_pos: 1_700_000_000_000_000, producer_id: 'gw-test',
     });
     expect(recs[1]!.rec.event_time).toBe(1_700_000_000_000);
+    expect(recs[1]!.rec.receive_pos).toBe(1_700_000_000_000_001);
     expect(a.kinds).toEqual({ event: 2, identify: 0, group_identify: 0 });
   });
 
@@ -184,6 +187,27 @@ describe('processEvents: records', () => {
     expect(groups[0]!.rec).toMatchObject({ source: 'api', user_id: 'user-1', project_id: 7 });
     expect(a.kinds).toEqual({ event: 0, identify: 1, group_identify: 3 });
     expect(a.count).toBe(2);
+  });
+
+  it('gives every record a receive position, strictly increasing in request order, continuing across requests', () => {
+    const c = ctx();
+    const first = ok(processEvents({
+      api_key: 'key-7',
+      events: [
+        { user_id: 'user-1', event_type: '$groupidentify', groups: { org: ['15', '16'] }, group_properties: { $set: { plan: 'ent' } } },
+        { user_id: 'user-1', event_type: 'A' },
+        { user_id: 'user-2', event_type: '$identify', user_properties: { $set: { x: 1 } } },
+        { user_id: 'user-3', event_type: 'B' },
+      ],
+    }, 'httpapi', c));
+    const second = ok(processGroupIdentify({ api_key: 'key-7', identification: JSON.stringify({ group_type: 'org', group_value: '15', group_properties: { a: 1 } }) }, c));
+    const positions = [first, second].flatMap((a) => a.messages.map((m) => {
+      const rec = m.role === 'ingest' ? codecs.ingest.decode(m.value, m.headers) : codecs.groupIdentify.decode(m.value, m.headers);
+      expect(rec.producer_id).toBe('gw-test');
+      return rec.receive_pos!;
+    }));
+    // the clock stands still in this test: positions count on from now * 1000, one per record, in request order
+    expect(positions).toEqual([0, 1, 2, 3, 4, 5].map((i) => 1_700_000_000_000_000 + i));
   });
 
   it('rejects a $groupidentify without groups', () => {

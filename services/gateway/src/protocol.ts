@@ -14,6 +14,7 @@ import {
   type NormalizedGroupIdentify,
 } from './validate';
 import { eventMessages, groupIdentifyMessages, type OutMessage, type RecordContext } from './records';
+import type { Positions } from './positions';
 import type { Throttle, ThrottledEndpoint } from './throttle';
 
 export interface Reply {
@@ -84,6 +85,8 @@ export interface RequestContext {
   throttle: Throttle;
   limits: Limits;
   receiveTime: number;
+  /** receive positions, taken one per record in request order */
+  position: Positions;
   uuid(): string;
   remoteIp?: string;
 }
@@ -100,7 +103,7 @@ export interface Accepted {
 }
 
 function recordContext(project: Project, ctx: RequestContext): RecordContext {
-  return { projectId: project.id, receiveTime: ctx.receiveTime, uuid: ctx.uuid, maxRecordBytes: ctx.limits.maxRecordBytes };
+  return { projectId: project.id, receiveTime: ctx.receiveTime, position: ctx.position, uuid: ctx.uuid, maxRecordBytes: ctx.limits.maxRecordBytes };
 }
 
 function projectOf(apiKey: unknown, ctx: RequestContext): Project | Rejected {

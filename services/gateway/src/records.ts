@@ -1,17 +1,22 @@
 // From normalized events to records (IngestRecord / GroupIdentifyRecord) and their Kafka messages, built by
 // @groupscope/events' recordMessage: keyed so one user's events and identifies share a partition.
 import { recordMessage, SlabEncoder, type GroupIdentifyRecord, type IngestRecord, type RecordMessage } from '@groupscope/events';
+import type { Positions } from './positions';
 import type { EventErrors, NormalizedEvent, NormalizedGroupIdentify } from './validate';
 
 export type TopicRole = 'ingest' | 'groupIdentify' | 'dlq';
 
 export interface OutMessage extends RecordMessage {
   role: TopicRole;
+  /** an explicit partition (marks); otherwise the key's hash chooses */
+  partition?: number;
 }
 
 export interface RecordContext {
   projectId: number;
   receiveTime: number;
+  /** the receive position of the next record (call once per record, in request order) */
+  position: Positions;
   uuid(): string;
   /** an encoded record larger than this is rejected (Kafka refuses messages over its max.message.bytes) */
   maxRecordBytes: number;
@@ -56,6 +61,8 @@ export function ingestRecord(e: NormalizedEvent, kind: IngestRecord['kind'], ctx
     location_lat: e.location_lat,
     location_lng: e.location_lng,
     extra: e.extra,
+    receive_pos: ctx.position.next(),
+    producer_id: ctx.position.producerId,
   };
 }
 
@@ -76,6 +83,8 @@ export function groupRecordsOfEvent(e: NormalizedEvent, ctx: RecordContext): Gro
         user_id: e.user_id,
         device_id: e.device_id,
         insert_id: e.insert_id,
+        receive_pos: ctx.position.next(),
+        producer_id: ctx.position.producerId,
       });
     }
   }
@@ -95,6 +104,8 @@ export function groupRecord(g: NormalizedGroupIdentify, ctx: RecordContext): Gro
     user_id: g.user_id,
     device_id: g.device_id,
     insert_id: g.insert_id,
+    receive_pos: ctx.position.next(),
+    producer_id: ctx.position.producerId,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Project } from '@groupscope/projects';
 import { formFields } from '../body';
 import { processGroupIdentify, processIdentify, type Accepted, type Rejected, type RequestContext } from '../protocol';
 import { Throttle } from '../throttle';
+import { ReceiveClock } from '../positions';
 
 const project: Project = {
   id: 9, name: 'p', api_key: 'key-9', secret_salt: 's', secret_hash: 'h', time_zone: 'UTC',
@@ -18,6 +19,7 @@ const ctx = (): RequestContext => {
     throttle: new Throttle(),
     limits: { maxEvents: 2000, maxIdentifications: 1024, maxRecordBytes: 900_000 },
     receiveTime: 1_700_000_000_000,
+    position: new ReceiveClock('gw-test', () => 1_700_000_000_000),
     uuid: () => `uuid-${++n}`,
   };
 };

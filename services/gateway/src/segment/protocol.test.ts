@@ -3,6 +3,7 @@ import type { Project } from '@groupscope/projects';
 import type { RequestContext } from '../protocol';
 import { Throttle } from '../throttle';
 import { processSegment, SEGMENT_LIMITS, writeKeyOf, type SegmentAccepted, type SegmentRejected, type SegmentRoute } from './protocol';
+import { ReceiveClock } from '../positions';
 
 const project = (over: Partial<Project> = {}): Project => ({
   id: 7,
@@ -24,6 +25,7 @@ function ctx(p: Project = project(), overrides: Partial<RequestContext> = {}): R
     throttle: new Throttle(1000, () => RECEIVE),
     limits: { maxEvents: 2000, maxIdentifications: 1024, maxRecordBytes: 900_000 },
     receiveTime: RECEIVE,
+    position: new ReceiveClock('gw-test', () => RECEIVE),
     uuid: () => `uuid-${++n}`,
     remoteIp: '203.0.113.9',
     ...overrides,

@@ -209,7 +209,7 @@ export function processSegment(route: SegmentRoute, body: unknown, authorization
     return reject('throttled', { ...segmentReplies.error(429, 'Too many events for some users or devices', throttled as unknown as Record<string, unknown>), headers: { 'Retry-After': '1' } });
   }
 
-  const rctx: RecordContext = { projectId: project.id, receiveTime: ctx.receiveTime, uuid: ctx.uuid, maxRecordBytes: ctx.limits.maxRecordBytes };
+  const rctx: RecordContext = { projectId: project.id, receiveTime: ctx.receiveTime, position: ctx.position, uuid: ctx.uuid, maxRecordBytes: ctx.limits.maxRecordBytes };
   let errors = new EventErrors();
   let encoded = eventMessages(valid(), rctx, errors);
   if (errors.any) {

@@ -9,6 +9,7 @@ import type { Logger } from '@groupscope/logger';
 import { readBody } from '../body';
 import { parseJson, type Limits, type RequestContext } from '../protocol';
 import type { Batcher } from '../batcher';
+import type { Positions } from '../positions';
 import type { ProjectLookup } from '../projects';
 import type { Throttle } from '../throttle';
 import * as metrics from '../metrics';
@@ -21,6 +22,7 @@ export interface SegmentRouteDeps {
   projects: ProjectLookup;
   throttle: Throttle;
   batcher: Batcher;
+  positions: Positions;
   limits: Limits;
   /** how much of an oversized body is read and thrown away before the reply (see readBody) */
   bodyLimits?: { discard?: number };
@@ -91,6 +93,7 @@ export function mountSegmentRoutes(app: Express, deps: SegmentRouteDeps): void {
         throttle: deps.throttle,
         limits: deps.limits,
         receiveTime,
+        position: deps.positions,
         uuid: randomUUID,
         remoteIp: clientIp(req),
       };
