@@ -8,6 +8,7 @@ import { createClickHouse, migrate, type ClickHouse } from '@groupscope/clickhou
 import { listen, type Express } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
+import { accountListFeature } from './account-list';
 import { accountsFeature } from './accounts';
 import { chartsFeature } from './charts';
 import { cohortsFeature } from './cohorts';
@@ -75,6 +76,7 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
   const cohorts = cohortsFeature({ db, catalog, logger, matchEvents: charts.matchEvents, now });
   conditions.register('cohort', cohorts.conditionHandler);
   const accounts = accountsFeature({ db, catalog, logger, now });
+  const accountList = accountListFeature({ db, catalog, logger, conditions, propertyCondition: charts.propertyCondition, cohortUnit: cohorts.unitOf, now });
   const microscope = microscopeFeature({ db, logger, selectUnits: charts.selectUnits, cohorts: cohorts.staticCohorts });
   const publisher =
     deps.publisher ??
@@ -97,7 +99,8 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     logger,
     ready: { clickhouse: () => ch.ping() },
     webDistDir: config.WEB_DIST_DIR,
-    features: [charts.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
+    // the list's and health routes before the account page's /2/groups/:type/:value, which would take /2/groups/:type/list
+    features: [charts.register, accountList.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
   });
   return {
     app,

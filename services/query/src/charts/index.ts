@@ -14,6 +14,7 @@ import type { ConditionRegistry } from '../sql/segments';
 import type { ChartEnv, QueryLimits } from './common';
 import { chartEventMatcher } from './event-match';
 import { funnels } from './funnels';
+import { propCondition } from './request';
 import { retention } from './retention';
 import { segmentation } from './segmentation';
 import { selectUnits, type PointUnits } from './units';
@@ -35,6 +36,8 @@ export interface Charts {
   /** the units behind one point of a chart, for the chart parameters plus the point (see units.ts) */
   selectUnits(project: Project, query: Query): Promise<PointUnits>;
   matchEvents: EventMatcher;
+  /** a property condition from a filter's parts, with the charts' operators and value rules (the account list's filters) */
+  propertyCondition: typeof propCondition;
 }
 
 export function chartsFeature(deps: ChartsDeps): Charts {
@@ -48,5 +51,6 @@ export function chartsFeature(deps: ChartsDeps): Charts {
     },
     selectUnits: (project, query) => selectUnits(env(project), query),
     matchEvents: chartEventMatcher(deps.db.table, deps.catalog),
+    propertyCondition: propCondition,
   };
 }
