@@ -34,6 +34,22 @@ describe('Avro codec', () => {
     expect(codecs.groupIdentify.decode(codecs.groupIdentify.encode(sf), codecs.groupIdentify.headers())).toEqual(sf);
   });
 
+  it('reads v2 group identifies with the v3 reader and round-trips the health_score source; a v2 reader reads health_score as api', () => {
+    const v2 = {
+      project_id: 7, uuid: 'g-2', receive_time: 1000, event_time: 900, group_type: 'company', group_value: 'acme',
+      group_properties: '{"$set":{"plan":"pro"}}', source: 'salesforce', user_id: null, device_id: null, insert_id: null,
+    };
+    const { value, headers } = Codec.encodeWith('group-identify.v2.avsc', v2);
+    expect(codecs.groupIdentify.decode(value, headers)).toEqual(v2);
+    const hs = { ...v2, source: 'health_score' as const };
+    const encoded = codecs.groupIdentify.encode(hs);
+    expect(codecs.groupIdentify.decode(encoded, codecs.groupIdentify.headers())).toEqual(hs);
+    // a consumer still on v2 (rolling upgrade) resolves the unknown symbol to the enum default
+    const older = new Codec('GroupIdentifyRecord', 'group-identify.v2.avsc');
+    older.addWriter(codecs.groupIdentify.reader);
+    expect(older.decode(encoded, codecs.groupIdentify.headers())).toEqual({ ...v2, source: 'api' });
+  });
+
   it('reads v1 group changes with an empty source, and writes an absent source as empty', () => {
     const v1 = { project_id: 7, group_type: 'company', group_value: 'acme', event_time: 900, receive_time: 1000, properties: '{}', changed: [], removed: [], source_uuid: 'g-1' };
     const { value, headers } = Codec.encodeWith('group-change.v1.avsc', v1);
