@@ -15,6 +15,7 @@ import { cohortsFeature } from './cohorts';
 import type { QueryConfig } from './config';
 import { Catalog } from './domain/catalog';
 import { dynamicPropertiesFeature, type DynamicRunner } from './dynamic-properties';
+import { healthScoresFeature, type HealthRunner } from './health-scores';
 import { salesforceFeature, type SalesforceRunner } from './integrations/salesforce';
 import { kafkaPublisher, type GroupIdentifyPublisher } from './jobs/publisher';
 import { buildHttpApp } from './http/app';
@@ -25,6 +26,7 @@ import { ConditionRegistry } from './sql/segments';
 
 export * from './config';
 export type { DynamicRunner } from './dynamic-properties';
+export type { HealthRunner } from './health-scores';
 export type { SalesforceRunner } from './integrations/salesforce';
 export type { GroupIdentifyPublisher } from './jobs/publisher';
 
@@ -61,6 +63,8 @@ export interface QueryApp {
   scheduler: DynamicRunner;
   /** the Salesforce sync's scheduler (not started here) */
   salesforce: SalesforceRunner;
+  /** the health-score scheduler (not started here) */
+  health: HealthRunner;
   /** stops the schedulers and closes the publisher */
   close(): Promise<void>;
 }
@@ -91,6 +95,7 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     now,
   });
   const salesforce = salesforceFeature({ db, catalog, logger, publisher, config, credentialsEnv: config.SALESFORCE_CREDENTIALS, now });
+  const health = healthScoresFeature({ db, catalog, logger, publisher, hourUtc: config.HEALTH_SCORES_HOUR_UTC, now });
 
   const tokens = new SessionTokens(sessionKey(config.QUERY_SESSION_SECRET, config.GROUPSCOPE_DATA_DIR), registry, config.QUERY_SESSION_TTL_S);
   const app = buildHttpApp({
@@ -100,15 +105,17 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     ready: { clickhouse: () => ch.ping() },
     webDistDir: config.WEB_DIST_DIR,
     // the list's and health routes before the account page's /2/groups/:type/:value, which would take /2/groups/:type/list
-    features: [charts.register, accountList.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
+    features: [charts.register, accountList.register, health.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
   });
   return {
     app,
     scheduler: dynamic.scheduler,
     salesforce: salesforce.scheduler,
+    health: health.scheduler,
     async close() {
       await dynamic.scheduler.stop();
       await salesforce.scheduler.stop();
+      await health.scheduler.stop();
       await publisher.close();
     },
   };
@@ -139,6 +146,7 @@ export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: 
     if (config.DYNAMIC_PROPERTIES_SCHEDULER) {
       query.scheduler.start(config.DYNAMIC_PROPERTIES_CHECK_MS);
       query.salesforce.start(config.SALESFORCE_CHECK_MS);
+      query.health.start(config.HEALTH_SCORES_CHECK_MS);
     }
     const running = query;
     return {

@@ -15,15 +15,16 @@ export const AS_OF = '2026-11-29';
 export const at = (day: string, hour = 12) => `${day}T${String(hour).padStart(2, '0')}:00:00`;
 export const iso = (day: string, hour = 12) => `${day}T${String(hour).padStart(2, '0')}:00:00.000Z`;
 
-export async function loadAccountHealthData(ch: TestClickHouse, project: number, other: number): Promise<void> {
-  await insertGroupChanges(ch, [
-    { project, type: 'company', value: 'acme', time: at('2026-10-01'), props: { name: 'Acme', plan: 'enterprise', seats: 40, region: 'EU' }, source: 'api' },
-    { project, type: 'company', value: 'globex', time: at('2026-10-01'), props: { name: 'Globex', plan: 'pro', seats: 12, region: 'US' }, source: 'api' },
-    { project, type: 'company', value: 'initech', time: at('2026-10-01'), props: { name: 'Initech', plan: 'pro', seats: 5 }, source: 'api' },
-    { project, type: 'company', value: 'umbrella', time: at('2026-10-01'), props: { name: 'Umbrella', plan: 'trial' }, source: 'api' },
-    // another project's acme: never part of this project's list
-    { project: other, type: 'company', value: 'acme', time: at('2026-10-01'), props: { name: 'Other Acme', plan: 'pro', seats: 1 }, source: 'api' },
-  ]);
+/** The companies' properties (each set by one Group Identify on 2026-10-01). */
+export const COMPANIES: Record<string, Record<string, unknown>> = {
+  acme: { name: 'Acme', plan: 'enterprise', seats: 40, region: 'EU' },
+  globex: { name: 'Globex', plan: 'pro', seats: 12, region: 'US' },
+  initech: { name: 'Initech', plan: 'pro', seats: 5 },
+  umbrella: { name: 'Umbrella', plan: 'trial' },
+};
+
+/** The events of the data set (another project's acme gets one event of its own). */
+export function accountHealthEvents(project: number, other: number): TestEvent[] {
   const e = (day: string, hour: number, user: string, companies: string[]): TestEvent => ({
     project,
     time: at(day, hour),
@@ -31,7 +32,7 @@ export async function loadAccountHealthData(ch: TestClickHouse, project: number,
     user,
     groups: { company: Object.fromEntries(companies.map((c) => [c, {}])) },
   });
-  await insertEvents(ch, [
+  return [
     e('2026-11-29', 9, 'alice', ['acme']),
     e('2026-11-29', 10, 'alice', ['acme']),
     e('2026-11-29', 11, 'bob', ['acme']),
@@ -49,7 +50,16 @@ export async function loadAccountHealthData(ch: TestClickHouse, project: number,
     e('2026-11-09', 12, 'ivan', ['initech']),
     e('2026-11-30', 9, 'ivan', ['initech']),
     { project: other, time: at('2026-11-29'), type: 'Used Feature', user: 'zed', groups: { company: { acme: {} } } },
+  ];
+}
+
+/** The data set stored as the writer stores it; `other` is a second project with a company of the same name. */
+export async function loadAccountHealthData(ch: TestClickHouse, project: number, other: number): Promise<void> {
+  await insertGroupChanges(ch, [
+    ...Object.entries(COMPANIES).map(([value, props]) => ({ project, type: 'company', value, time: at('2026-10-01'), props, source: 'api' })),
+    { project: other, type: 'company', value: 'acme', time: at('2026-10-01'), props: { name: 'Other Acme', plan: 'pro', seats: 1 }, source: 'api' },
   ]);
+  await insertEvents(ch, accountHealthEvents(project, other));
 }
 
 const m = (v: [number, number, number | null][]) => {
