@@ -111,6 +111,12 @@ describe('account list', () => {
     expect(values(await list({ ...byName, cohort: users.body.id }))).toEqual(['acme', 'globex', 'hooli']);
     expect(values(await list({ ...byName, cohort: [users.body.id, companies.body.id] }))).toEqual(['acme', 'globex', 'hooli', 'umbrella']);
     expect(values(await list({ ...byName, cohort: users.body.id, exclude_cohort: companies.body.id }))).toEqual(['globex', 'hooli']);
+    // an account's cohorts: those of its group type that hold it
+    const ofAcme = await svc.call(A, 'GET', '/api/3/cohorts?countGroup=company&member=acme');
+    expect(ofAcme.body.cohorts.map((c: { name: string }) => c.name)).toEqual(['Key accounts']);
+    expect((await svc.call(A, 'GET', '/api/3/cohorts?countGroup=company&member=globex')).body.cohorts).toEqual([]);
+    expect((await svc.call(A, 'GET', '/api/3/cohorts?countGroup=User&member=gary')).body.cohorts.map((c: { name: string }) => c.name)).toEqual(['Gary']);
+    expect((await svc.call(B, 'GET', '/api/3/cohorts?countGroup=company&member=acme')).body.cohorts).toEqual([]);
     const unknown = await list({ cohort: 'nope' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toMatchObject({ code: 'unknown_cohort', details: [{ param: 'cohort' }] });

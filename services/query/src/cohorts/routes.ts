@@ -15,7 +15,7 @@ import { nextVersion } from '../sql/version';
 import { behavioralMembers } from './compute';
 import { CohortDefinitionError, parseCohortDefinition } from './definition';
 import {
-  cohortListQuery, deleteCohort, fromRow, getCohort, membersQuery, memberSet, newCohortId, replaceMembership, stagedIds, unknownSampleQuery,
+  cohortListQuery, deleteCohort, fromRow, getCohort, memberOfQuery, membersQuery, memberSet, newCohortId, replaceMembership, stagedIds, unknownSampleQuery,
   type Cohort, type CohortRow,
 } from './store';
 import { universe } from './universe';
@@ -202,6 +202,12 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
     '/3/cohorts',
     handle(log, 'cohorts', async (req, res) => {
       const project = projectOf(res);
+      // ?member=<id>&countGroup=<unit>: only the cohorts that hold this user or group (an account page's cohorts)
+      const member = single('member', req.query.member);
+      if (member !== undefined && member !== '') {
+        const countGroup = await requireCountGroup(catalog, project.id, single('countGroup', req.query.countGroup));
+        return { cohorts: (await db.rows<CohortRow>(memberOfQuery(db.table, project.id, countGroup, member))).map((r) => cohortJson(fromRow(project.id, r))) };
+      }
       return { cohorts: (await db.rows<CohortRow>(cohortListQuery(db.table, project.id))).map((r) => cohortJson(fromRow(project.id, r))) };
     }),
   );
