@@ -1,6 +1,6 @@
-// Charts: segmentation, funnels and retention (GET /api/2/...), and what other features are handed of them at
-// composition: the units behind one point of a chart (the microscope) and the event matcher (cohorts, dynamic
-// properties).
+// Charts: segmentation (with rolling active units), funnels, retention and stickiness (GET /api/2/...), and what
+// other features are handed of them at composition: the units behind one point of a chart (the microscope), the
+// event matcher (cohorts, dynamic properties) and the property-condition builder (the account list).
 import type { Router } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import type { Project } from '@groupscope/projects';
@@ -17,6 +17,7 @@ import { funnels } from './funnels';
 import { propCondition } from './request';
 import { retention } from './retention';
 import { segmentation } from './segmentation';
+import { stickiness } from './stickiness';
 import { selectUnits, type PointUnits } from './units';
 
 export type { ChartEnv, QueryLimits } from './common';
@@ -48,6 +49,7 @@ export function chartsFeature(deps: ChartsDeps): Charts {
       router.get('/2/events/segmentation', handle(log, 'segmentation', async (req, res) => segmentation(env(projectOf(res)), req.query as Query)));
       router.get('/2/funnels', handle(log, 'funnels', async (req, res) => funnels(env(projectOf(res)), req.query as Query)));
       router.get('/2/retention', handle(log, 'retention', async (req, res) => retention(env(projectOf(res)), req.query as Query)));
+      router.get('/2/stickiness', handle(log, 'stickiness', async (req, res) => stickiness(env(projectOf(res)), req.query as Query)));
     },
     selectUnits: (project, query) => selectUnits(env(project), query),
     matchEvents: chartEventMatcher(deps.db.table, deps.catalog),
