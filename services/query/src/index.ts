@@ -77,7 +77,7 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
   const limits = { maxDays: config.QUERY_MAX_RANGE_DAYS, maxHourlyDays: config.QUERY_MAX_HOURLY_RANGE_DAYS, maxGroupByLimit: config.QUERY_MAX_GROUP_BY_LIMIT };
 
   const charts = chartsFeature({ db, catalog, conditions, limits, logger });
-  const cohorts = cohortsFeature({ db, catalog, logger, matchEvents: charts.matchEvents, now });
+  const cohorts = cohortsFeature({ db, catalog, logger, matchEvents: charts.matchEvents, propertyCondition: charts.propertyCondition, now });
   conditions.register('cohort', cohorts.conditionHandler);
   const accounts = accountsFeature({ db, catalog, logger, now });
   const accountList = accountListFeature({ db, catalog, logger, conditions, propertyCondition: charts.propertyCondition, cohortUnit: cohorts.unitOf, now });

@@ -172,6 +172,13 @@ const sfMapping = (h: string): Mapping => ({
 const sfKey = (h: string) => ({ project_id: PROJECT, id: h, revision: 3 });
 
 const matcher = () => chartEventMatcher(t);
+const memberDeps = () => ({ table: t, matchEvents: matcher(), propertyCondition: propCondition });
+/** Group property conditions of a cohort: on current properties and as stamped, on a property and on the group value. */
+const groupPropertyConditions = (h: string) => [
+  { type: 'group_property', group_type: h, subprop_key: h, subprop_op: 'does not contain', subprop_value: [h] },
+  { type: 'group_property', group_type: h, subprop_op: 'is', subprop_value: [h], gpMode: 'event', time_value: 7 },
+  { type: 'group_property', group_type: h, subprop_key: h, subprop_op: 'greater', subprop_value: ['123456789012345678901234567890'], gpMode: 'event' },
+];
 const sources = (h: string): Source[] => [{ table: 'events' }, { table: 'events', expand: h }, { table: 'event_groups', groupType: h }, { table: 'event_groups', groupType: 'other' }];
 const range = { startDay: '2025-11-01', endDay: '2025-11-01', tz: 'UTC', fromMs: 0, toMs: 1 };
 
@@ -256,11 +263,19 @@ const CASES: Case[] = [
   }],
   ['cohorts: behavioral, users', async (h) => {
     const def = parseCohortDefinition([{ type: 'event', event_type: h, filters: [{ subprop_type: 'group', group_type: h, subprop_key: h, subprop_op: 'contains', subprop_value: [h] }], op: '<=', value: 3, time_value: 30 }]);
-    return [membershipInsert(t, { project_id: PROJECT, id: h }, 4, await behavioralMembers({ table: t, matchEvents: matcher() }, PROJECT, 'User', def, 1e12))];
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 4, await behavioralMembers(memberDeps(), PROJECT, 'User', def, 1e12))];
   }],
   ['cohorts: behavioral, groups', async (h) => {
     const def = parseCohortDefinition([{ type: 'event', event_type: h, filters: [{ subprop_type: 'user', subprop_key: `gp:${h}`, subprop_op: 'is not', subprop_value: [h] }], op: '=', value: 0, time_value: 7 }]);
-    return [membershipInsert(t, { project_id: PROJECT, id: h }, 5, await behavioralMembers({ table: t, matchEvents: matcher() }, PROJECT, h, def, 1e12))];
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 5, await behavioralMembers(memberDeps(), PROJECT, h, def, 1e12))];
+  }],
+  ['cohorts: users by their groups\' properties, with an event condition', async (h) => {
+    const def = parseCohortDefinition([{ type: 'event', event_type: h, op: '>=', value: 1, time_value: 30 }, ...groupPropertyConditions(h)]);
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 6, await behavioralMembers(memberDeps(), PROJECT, 'User', def, 1e12))];
+  }],
+  ['cohorts: groups by their properties, alone', async (h) => {
+    const def = parseCohortDefinition(groupPropertyConditions(h));
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 7, await behavioralMembers(memberDeps(), PROJECT, h, def, 1e12))];
   }],
   ['cohorts: as a segment of users and of groups, on every kind of row', (h) =>
     sources(h).flatMap((source) => {

@@ -16,7 +16,8 @@ import { csvLine, isoOrNull } from '../http/reply';
 import type { Db } from '../sql/executor';
 import type { ConditionRegistry } from '../sql/segments';
 import { dailyUsageQuery, groupsWithUsage, lastCompleteDay, usageNumbers, type GroupUsageRow } from '../sql/usage';
-import { namedProperties, parseListRequest, type ListRequest, type PropertyConditionBuilder } from './request';
+import type { PropertyConditionBuilder } from '../sql/event-match';
+import { namedProperties, parseListRequest, type ListRequest } from './request';
 import { countQuery, csvCells, csvHeader, listContext, listQuery, toEntry, withMembersIn, type ListRow } from './store';
 
 export interface AccountListDeps {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { addDays, parseDay } from '../domain/time';
 import type { PropCondition, PropRef } from '../domain/properties';
 import { ApiError, badParam } from '../http/errors';
+import type { PropertyConditionBuilder } from '../sql/event-match';
 import { enumParam, intParam, single, type Query } from '../http/params';
 import { NUMERIC_COLUMNS, USAGE_METRIC_NAMES, lastCompleteDay } from '../sql/usage';
 
@@ -23,8 +24,6 @@ export type ListFilter =
   | { kind: 'property'; cond: PropCondition }
   | { kind: 'number'; name: string; op: NumberOp; values: number[]; param: string };
 
-/** Builds a property condition from a filter's parts with the charts' rules (operators, values): charts/request.ts. */
-export type PropertyConditionBuilder = (param: string, prop: PropRef, op: string, values: string[]) => PropCondition;
 
 export interface ListRequest {
   groupType: string;

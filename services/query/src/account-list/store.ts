@@ -5,16 +5,13 @@ import { sql, param, ident, trusted, type Sql } from '@groupscope/clickhouse';
 import { isoOrNull } from '../http/reply';
 import { andAll, conditionSql } from '../sql/conditions';
 import type { TableRef } from '../sql/executor';
-import { currentProperties } from '../sql/groups';
-import { newContext, withClause, type BuildContext } from '../sql/source';
+import { currentProperties, groupRowContext } from '../sql/groups';
+import { withClause, type BuildContext } from '../sql/source';
 import { groupsWithUsage, NUMERIC_COLUMNS, METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN, type GroupUsageRow } from '../sql/usage';
 import { columnName, type Column, type ListFilter, type ListRequest, type NumberOp } from './request';
 
 /** A context in which a group's row reads like an event_groups row of its type: `group_value`, `group_properties`. */
-export function listContext(t: TableRef, projectId: number, groupType: string): BuildContext {
-  // the range is never read: list conditions test properties, not event times
-  return newContext({ projectId, table: t, range: { startDay: '', endDay: '', tz: 'UTC', fromMs: 0, toMs: 0 }, gpMode: 'event', source: { table: 'event_groups', groupType } });
-}
+export const listContext = groupRowContext;
 
 const COMPARE: Record<Exclude<NumberOp, 'is' | 'is not'>, string> = { less: '<', 'less or equal': '<=', greater: '>', 'greater or equal': '>=' };
 

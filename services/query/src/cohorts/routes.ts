@@ -9,7 +9,7 @@ import { ApiError, badParam, notFound } from '../http/errors';
 import { handle } from '../http/handler';
 import { enumParam, intParam, jsonBody, single, textBody } from '../http/params';
 import { csvLine, isoOrNull } from '../http/reply';
-import type { EventMatcher } from '../sql/event-match';
+import type { EventMatcher, PropertyConditionBuilder } from '../sql/event-match';
 import type { Db } from '../sql/executor';
 import { nextVersion } from '../sql/version';
 import { behavioralMembers } from './compute';
@@ -26,6 +26,8 @@ export interface CohortRoutesDeps {
   logger: Logger;
   /** the charts' event definitions (charts/event-match.ts) */
   matchEvents: EventMatcher;
+  /** the charts' property conditions (group property conditions on current properties) */
+  propertyCondition: PropertyConditionBuilder;
   now?: () => number;
 }
 
@@ -115,7 +117,13 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
 
   async function compute(c: Cohort): Promise<Cohort> {
     const t = now();
-    const members = await behavioralMembers({ table: db.table, matchEvents: deps.matchEvents }, c.project_id, c.count_group, definition(c.definition), t);
+    const members = await behavioralMembers(
+      { table: db.table, matchEvents: deps.matchEvents, propertyCondition: deps.propertyCondition, catalog },
+      c.project_id,
+      c.count_group,
+      definition(c.definition),
+      t,
+    );
     return replaceMembership(db, log, c, members, t);
   }
 

@@ -3,6 +3,7 @@
 // the account list and health scores.
 import { sql, param, trusted, type Sql } from '@groupscope/clickhouse';
 import type { TableRef } from './executor';
+import { newContext, type BuildContext } from './source';
 
 /**
  * Groups with their activity span and current properties (rows: group_type, group_value, first_seen, last_seen,
@@ -26,6 +27,24 @@ export function groupsQuery(t: TableRef, projectId: number, where: Sql): Sql {
              properties, properties_json, kafka_offset + 1
       FROM ${trusted(t('groups'))} WHERE project_id = ${pid} AND ${where}
     ) GROUP BY group_type, group_value`;
+}
+
+/**
+ * Every group of a type as a row the charts' property conditions can test like an event_groups row of that type
+ * (rows: group_value, group_properties: the current properties, group_properties_json_keys: those holding JSON text,
+ * properties_json, first_seen, last_seen). `where` may name group_value only.
+ */
+export function groupRowsQuery(t: TableRef, projectId: number, groupType: string, where: Sql = sql`1`): Sql {
+  return sql`SELECT group_value, properties AS group_properties, properties_json,
+      arrayFilter(__k -> JSONType(properties_json, __k) NOT IN ('String', 'Null'), JSONExtractKeys(properties_json)) AS group_properties_json_keys,
+      first_seen, last_seen
+    FROM (${groupsQuery(t, projectId, sql`group_type = ${param(groupType, 'String')} AND ${where}`)})`;
+}
+
+/** The context in which a property condition (sql/conditions.ts) reads a row of groupRowsQuery: the group's own row. */
+export function groupRowContext(t: TableRef, projectId: number, groupType: string): BuildContext {
+  // the range is never read: these conditions test properties, not event times
+  return newContext({ projectId, table: t, range: { startDay: '', endDay: '', tz: 'UTC', fromMs: 0, toMs: 0 }, gpMode: 'event', source: { table: 'event_groups', groupType } });
 }
 
 /** Current properties: the writer's JSON copy keeps types (numbers, lists); the map is the fallback. */

@@ -4,7 +4,7 @@
 // Shared by the account list, the account page's cards and health scores, so a number means the same everywhere.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { TableRef } from './executor';
-import { groupsQuery } from './groups';
+import { groupRowsQuery } from './groups';
 
 export const USAGE_METRICS = {
   active_users_1d: { kind: 'users', days: 1 },
@@ -65,13 +65,11 @@ export function groupsWithUsage(t: TableRef, projectId: number, groupType: strin
     const prev = trusted(`u.${m}_prev`);
     return [sql`${cur} AS ${trusted(m)}`, sql`${prev} AS ${trusted(`${m}_prev`)}`, sql`${change(sql`${cur}`, sql`${prev}`)} AS ${trusted(`${m}_change`)}`];
   });
-  const groups = groupsQuery(t, projectId, sql`group_type = ${param(groupType, 'String')} AND ${where}`);
-  return sql`SELECT g.group_value AS group_value, g.properties AS group_properties, g.properties_json AS properties_json,
-      arrayFilter(__k -> JSONType(g.properties_json, __k) NOT IN ('String', 'Null'), JSONExtractKeys(g.properties_json)) AS group_properties_json_keys,
-      g.first_seen AS first_seen, g.last_seen AS last_seen,
+  return sql`SELECT g.group_value AS group_value, g.group_properties AS group_properties, g.properties_json AS properties_json,
+      g.group_properties_json_keys AS group_properties_json_keys, g.first_seen AS first_seen, g.last_seen AS last_seen,
       if(g.last_seen = 0, NULL, toUInt32(greatest(0, dateDiff('day', toDate(fromUnixTimestamp64Milli(g.last_seen, 'UTC')), ${asOfDate(asOf)})))) AS ${trusted(DAYS_SINCE_LAST_SEEN)},
       ${join(metrics, ', ')}
-    FROM (${groups}) AS g
+    FROM (${groupRowsQuery(t, projectId, groupType, where)}) AS g
     LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where)}) AS u ON u.group_value = g.group_value`;
 }
 
