@@ -13,11 +13,11 @@ import { waitFor } from '@groupscope/testing';
 import { dataSet, toGateway } from '@groupscope/datagen';
 import { launchBrowser, type Page, type TestBrowser } from './browser';
 import { startStack, type Stack } from './stack';
+import { choose as chooseOn, queryApi, shot as shotOf, SHOTS_DIR } from './web-helpers';
 
 jest.setTimeout(600_000);
 
 const root = resolve(__dirname, '..');
-const shots = join(resolve(root, process.env.GROUPSCOPE_DATA_DIR ?? '.data'), 'screenshots');
 const dir = mkdtempSync(join(tmpdir(), 'gs-web-'));
 const projectsFile = join(dir, 'projects.json');
 const registry = new ProjectRegistry(projectsFile);
@@ -32,32 +32,15 @@ let browser: TestBrowser;
 let page: Page;
 let queryUrl = '';
 
-/** The query API with the project's keys (Basic auth), as a script would call it. */
-async function api<T>(path: string, params: [string, string][] = []): Promise<T> {
-  const res = await fetch(`${queryUrl}${path}${params.length ? `?${new URLSearchParams(params)}` : ''}`, {
-    headers: { authorization: `Basic ${Buffer.from(`${project.api_key}:${project.secret_key}`).toString('base64')}` },
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const api = queryApi(() => queryUrl, project);
 
 /** A chart's URL names its API request: the same parameters, less the screen's own (chart type, drawing style). */
 function apiParamsOf(url: string): [string, string][] {
   return [...new URL(url).searchParams].filter(([k]) => k !== 'chart' && k !== 'display');
 }
 
-async function shot(name: string): Promise<void> {
-  // let charts finish drawing (they render on the next animation frame)
-  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-}
-
-/** Picks an option of a segmented control (radio inputs drawn as buttons: the label takes the click). */
-async function choose(option: string): Promise<void> {
-  await page.locator('label').filter({ hasText: new RegExp(`^${option}$`) }).click();
-  expect(await page.getByRole('radio', { name: option, exact: true }).isChecked()).toBe(true);
-}
+const shot = (name: string) => shotOf(page, name);
+const choose = (option: string) => chooseOn(page, option);
 
 /** Waits until the chart on screen is the one the URL names, answered (not a previous one still shown). */
 async function chartReady(): Promise<void> {
@@ -83,7 +66,7 @@ async function funnelNumbers(): Promise<{ reached: number[]; dropped: number[] }
 }
 
 beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
+  mkdirSync(SHOTS_DIR, { recursive: true });
   // the UI the query service serves: built here when dist/ is missing or older than its sources
   execFileSync('npm', ['-w', '@groupscope/web', 'run', 'ensure-built'], { cwd: root, stdio: 'inherit' });
   // runs on its own schedule only when asked: the test runs its dynamic property itself

@@ -43,6 +43,23 @@ describe('Avro codec', () => {
     expect(codecs.groupIdentify.decode(codecs.groupIdentify.encode(sf), codecs.groupIdentify.headers())).toEqual(sf);
   });
 
+  it('reads v3 group identifies with the current reader and round-trips the health_score source; a v3 reader reads health_score as api', () => {
+    const v3 = {
+      project_id: 7, uuid: 'g-2', receive_time: 1000, event_time: 900, group_type: 'company', group_value: 'acme',
+      group_properties: '{"$set":{"plan":"pro"}}', source: 'salesforce', user_id: null, device_id: null, insert_id: null,
+      receive_pos: 12, producer_id: 'gw-1',
+    };
+    const { value, headers } = Codec.encodeWith('group-identify.v3.avsc', v3);
+    expect(codecs.groupIdentify.decode(value, headers)).toEqual(v3);
+    const hs = { ...v3, source: 'health_score' as const };
+    const encoded = codecs.groupIdentify.encode(hs);
+    expect(codecs.groupIdentify.decode(encoded, codecs.groupIdentify.headers())).toEqual(hs);
+    // a consumer still on v3 (rolling upgrade) resolves the unknown symbol to the enum default
+    const older = new Codec('GroupIdentifyRecord', 'group-identify.v3.avsc');
+    older.addWriter(codecs.groupIdentify.reader);
+    expect(older.decode(encoded, codecs.groupIdentify.headers())).toEqual({ ...v3, source: 'api' });
+  });
+
   it('reads v1 group changes with an empty source, and writes an absent source as empty', () => {
     const v1 = { project_id: 7, group_type: 'company', group_value: 'acme', event_time: 900, receive_time: 1000, properties: '{}', changed: [], removed: [], source_uuid: 'g-1' };
     const { value, headers } = Codec.encodeWith('group-change.v1.avsc', v1);

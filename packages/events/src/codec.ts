@@ -79,7 +79,7 @@ export class Codec<T> {
 /** The codecs of every record groupscope writes to Kafka, each able to read all earlier versions. */
 export const codecs = {
   ingest: new Codec<IngestRecord>('IngestRecord', 'ingest-record.v3.avsc', ['ingest-record.v1.avsc', 'ingest-record.v2.avsc']),
-  groupIdentify: new Codec<GroupIdentifyRecord>('GroupIdentifyRecord', 'group-identify.v3.avsc', ['group-identify.v1.avsc', 'group-identify.v2.avsc']),
+  groupIdentify: new Codec<GroupIdentifyRecord>('GroupIdentifyRecord', 'group-identify.v4.avsc', ['group-identify.v1.avsc', 'group-identify.v2.avsc', 'group-identify.v3.avsc']),
   enriched: new Codec<EnrichedEvent>('EnrichedEvent', 'enriched-event.v1.avsc'),
   groupChange: new Codec<GroupChange>('GroupChange', 'group-change.v2.avsc', ['group-change.v1.avsc']),
 };

@@ -33,8 +33,8 @@ export interface IngestRecord {
   producer_id?: string;
 }
 
-/** Who sent a group identify: the ingestion API, a dynamic group property, or the Salesforce sync. */
-export type GroupIdentifySource = 'api' | 'dynamic_property' | 'salesforce';
+/** Who sent a group identify: the ingestion API, a dynamic group property, the Salesforce sync, or a health score. */
+export type GroupIdentifySource = 'api' | 'dynamic_property' | 'salesforce' | 'health_score';
 
 export interface GroupIdentifyRecord {
   project_id: number;

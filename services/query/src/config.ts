@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { loadConfig, commonEnv, kafkaEnv, httpEnv, clickhouseEnv, envBool, int, port, z } from '@groupscope/config';
 import { dynamicEnv } from './dynamic-properties/config';
+import { healthEnv } from './health-scores/config';
 import { salesforceCredentialsFromEnv, salesforceEnv } from './integrations/salesforce/config';
 
 /** services/web/dist of this checkout (the same from src/ and from a compiled dist/). */
@@ -47,6 +48,8 @@ export const queryEnv = {
   ...dynamicEnv,
   /** the Salesforce sync: API version, daily hour, check interval, overlap, paging, time limits, retries */
   ...salesforceEnv,
+  /** health scores: check interval, the UTC hour after which the day just ended is scored */
+  ...healthEnv,
 };
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;
 /** The settings, plus the per-project Salesforce credentials named SALESFORCE_<PROJECT_ID>_* (held here, never logged). */

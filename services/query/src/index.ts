@@ -8,12 +8,14 @@ import { clickhouseOptions, projectsFile } from '@groupscope/config';
 import { listen, type Express } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
+import { accountListFeature } from './account-list';
 import { accountsFeature } from './accounts';
 import { chartsFeature } from './charts';
 import { cohortsFeature } from './cohorts';
 import type { QueryConfig } from './config';
 import { Catalog } from './domain/catalog';
 import { dynamicPropertiesFeature, type DynamicRunner } from './dynamic-properties';
+import { healthScoresFeature, type HealthRunner } from './health-scores';
 import { salesforceFeature, type SalesforceRunner } from './integrations/salesforce';
 import { kafkaPublisher, type GroupIdentifyPublisher } from './jobs/publisher';
 import { buildHttpApp } from './http/app';
@@ -25,6 +27,7 @@ import { ConditionRegistry } from './sql/segments';
 
 export * from './config';
 export type { DynamicRunner } from './dynamic-properties';
+export type { HealthRunner } from './health-scores';
 export type { SalesforceRunner } from './integrations/salesforce';
 export type { GroupIdentifyPublisher } from './jobs/publisher';
 
@@ -53,6 +56,8 @@ export interface QueryApp {
   scheduler: DynamicRunner;
   /** the Salesforce sync's scheduler (not started here) */
   salesforce: SalesforceRunner;
+  /** the health-score scheduler (not started here) */
+  health: HealthRunner;
   /** stops the schedulers and closes the publisher */
   close(): Promise<void>;
 }
@@ -71,9 +76,10 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
   const limits = { maxDays: config.QUERY_MAX_RANGE_DAYS, maxHourlyDays: config.QUERY_MAX_HOURLY_RANGE_DAYS, maxGroupByLimit: config.QUERY_MAX_GROUP_BY_LIMIT };
 
   const charts = chartsFeature({ db, catalog, conditions, limits, logger });
-  const cohorts = cohortsFeature({ db, catalog, logger, matchEvents: charts.matchEvents, now });
+  const cohorts = cohortsFeature({ db, catalog, logger, matchEvents: charts.matchEvents, propertyCondition: charts.propertyCondition, now });
   conditions.register('cohort', cohorts.conditionHandler);
   const accounts = accountsFeature({ db, catalog, logger, now });
+  const accountList = accountListFeature({ db, catalog, logger, conditions, propertyCondition: charts.propertyCondition, cohortUnit: cohorts.unitOf, now });
   const microscope = microscopeFeature({ db, logger, selectUnits: charts.selectUnits, cohorts: cohorts.staticCohorts });
   const publisher =
     deps.publisher ??
@@ -88,6 +94,7 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
     now,
   });
   const salesforce = salesforceFeature({ db, catalog, logger, publisher, config, credentialsEnv: config.SALESFORCE_CREDENTIALS, now });
+  const health = healthScoresFeature({ db, catalog, logger, publisher, hourUtc: config.HEALTH_SCORES_HOUR_UTC, now });
 
   const tokens = new SessionTokens(sessionKey(config.QUERY_SESSION_SECRET, config.GROUPSCOPE_DATA_DIR), registry, config.QUERY_SESSION_TTL_S);
   const app = buildHttpApp({
@@ -105,15 +112,18 @@ export function buildQuery(deps: QueryAppDeps): QueryApp {
       }),
       timeoutMs: config.QUERY_TIMEOUT_MS,
     },
-    features: [charts.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
+    // the list's and health routes before the account page's /2/groups/:type/:value, which would take /2/groups/:type/list
+    features: [charts.register, accountList.register, health.register, accounts.register, cohorts.register, microscope.register, dynamic.register, salesforce.register],
   });
   return {
     app,
     scheduler: dynamic.scheduler,
     salesforce: salesforce.scheduler,
+    health: health.scheduler,
     async close() {
       await dynamic.scheduler.stop();
       await salesforce.scheduler.stop();
+      await health.scheduler.stop();
       await publisher.close();
     },
   };
@@ -144,6 +154,7 @@ export async function startQuery(deps: QueryDeps): Promise<{ url: string; port: 
     if (config.DYNAMIC_PROPERTIES_SCHEDULER) {
       query.scheduler.start(config.DYNAMIC_PROPERTIES_CHECK_MS);
       query.salesforce.start(config.SALESFORCE_CHECK_MS);
+      query.health.start(config.HEALTH_SCORES_CHECK_MS);
     }
     const running = query;
     return {

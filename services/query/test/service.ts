@@ -8,7 +8,7 @@ import type { ClickHouse } from '@groupscope/clickhouse';
 import { listen } from '@groupscope/http';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry, type NewKeys } from '@groupscope/projects';
-import { buildQuery, loadQueryConfig, type DynamicRunner, type SalesforceRunner } from '../src/index';
+import { buildQuery, loadQueryConfig, type DynamicRunner, type HealthRunner, type SalesforceRunner } from '../src/index';
 
 export interface Reply {
   status: number;
@@ -34,6 +34,8 @@ export interface TestService {
   scheduler: DynamicRunner;
   /** the Salesforce sync's scheduler */
   salesforce: SalesforceRunner;
+  /** the health-score scheduler */
+  health: HealthRunner;
   /** GROUPSCOPE_DATA_DIR of the service (secrets files go under it) */
   dataDir: string;
   /** a request with a project's Basic auth (none when keys is null); a string body is sent as is, anything else as JSON */
@@ -63,6 +65,7 @@ export async function startTestService(ch: ClickHouse, opts: TestServiceOptions 
     projects,
     scheduler: query.scheduler,
     salesforce: query.salesforce,
+    health: query.health,
     dataDir: dir,
     async call(keys, method, path, body, headers = {}) {
       const auth: Record<string, string> = keys ? { authorization: 'Basic ' + Buffer.from(`${keys.api_key}:${keys.secret_key}`).toString('base64') } : {};

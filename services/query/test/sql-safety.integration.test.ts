@@ -1,30 +1,36 @@
-// One table of every statement builder of the query service (charts, microscope, accounts, cohorts, dynamic
-// properties, the Salesforce sync, the catalog), each fed the same hostile names and values. For every built statement: request data
+// One table of every statement builder of the query service (charts, microscope, accounts, the account list and
+// usage, health scores, cohorts, dynamic properties, the Salesforce sync, the catalog), each fed the same hostile names and values. For every built statement: request data
 // reaches ClickHouse only as bound parameters (or the request is refused with a 400), every read of a table is
 // filtered by the project, and the statement runs on the real ClickHouse, after which the tables are still there.
 import type { Sql } from '@groupscope/clickhouse';
 import { param, sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
 import { testClickHouse, type TestClickHouse } from '@groupscope/testing';
+import { parseListRequest } from '../src/account-list/request';
+import { countQuery, listContext, listQuery, withMembersIn } from '../src/account-list/store';
 import { accountQueries, activityQuery, groupTypesQuery, historyQuery, propertyExistsQuery, propertySourcesQuery, searchQuery } from '../src/accounts/store';
 import type { Query } from '../src/charts/common';
 import { chartEventMatcher } from '../src/charts/event-match';
+import { buildRollingQuery } from '../src/charts/active';
 import { buildFunnelQuery, parseFunnel } from '../src/charts/funnels';
+import { propCondition } from '../src/charts/request';
 import { buildRetentionQuery, parseRetention } from '../src/charts/retention';
-import { buildSegmentationQuery, parseSegmentation } from '../src/charts/segmentation';
+import { buildSegmentationQuery, buildSegmentationRows, parseSegmentation } from '../src/charts/segmentation';
+import { buildStickinessQueries, parseStickiness } from '../src/charts/stickiness';
 import { eventTypesQuery, propertyNamesQuery, propertyValuesQuery } from '../src/charts/suggestions';
 import { funnelStepUnits, retentionCellUnits, segmentationPointUnits } from '../src/charts/units';
 import { behavioralMembers } from '../src/cohorts/compute';
 import { parseCohortDefinition } from '../src/cohorts/definition';
 import { cohortPredicate } from '../src/cohorts/segment';
 import {
-  cohortListQuery, cohortQuery, cohortRow, memberSet, membersQuery, membershipInsert, membershipSizeQuery, pruneStatement, stagedIds, unknownSampleQuery,
+  cohortListQuery, cohortQuery, cohortRow, memberOfQuery, memberSet, membersQuery, membershipInsert, membershipSizeQuery, pruneStatement, stagedIds, unknownSampleQuery,
   type Cohort,
 } from '../src/cohorts/store';
 import { universe } from '../src/cohorts/universe';
 import { groupTypeProbes, knownGroupTypesQuery, propertyProbes } from '../src/domain/catalog';
 import type { Condition } from '../src/domain/properties';
 import { staleGroupsQuery, valuesQuery } from '../src/dynamic-properties/runner';
+import { healthScoreQuery, healthScoreRow, healthScoresQuery, type HealthScore } from '../src/health-scores/store';
 import { propertiesQuery, propertyQuery, propertyRow, type DynamicProperty } from '../src/dynamic-properties/store';
 import { ApiError } from '../src/http/errors';
 import {
@@ -35,6 +41,7 @@ import { unitsPageQuery } from '../src/microscope';
 import { createDb, type Db, type Insert, type TableRef } from '../src/sql/executor';
 import type { CompiledCondition } from '../src/sql/segments';
 import { fromWhere, newContext, type Source } from '../src/sql/source';
+import { dailyUsageQuery, groupsWithUsage } from '../src/sql/usage';
 
 const PROJECT = 7;
 const project = { id: PROJECT, time_zone: 'UTC' } as Project;
@@ -55,7 +62,7 @@ const HOSTILE = [
 const LONG = HOSTILE[HOSTILE.length - 1]!;
 const TABLES = [
   'events', 'event_groups', 'groups', 'group_property_history', 'group_activity', 'cohorts', 'cohort_members', 'dynamic_properties',
-  'salesforce_mappings', 'salesforce_sync_state', 'salesforce_pickups',
+  'salesforce_mappings', 'salesforce_sync_state', 'salesforce_pickups', 'group_daily_usage', 'health_scores',
 ];
 
 let ch: TestClickHouse;
@@ -97,6 +104,15 @@ const funnel = (q: Query): Sql[] => {
   const plan = parseFunnel(q, project, limits);
   return [buildFunnelQuery(plan, PROJECT, t, props(plan.segments))];
 };
+const rolling = (q: Query): Sql[] => {
+  const plan = parseSegmentation(q, project, limits);
+  return plan.series.map((_, i) => buildRollingQuery(plan, (p) => buildSegmentationRows(p, i, PROJECT, t, props(plan.segments))));
+};
+const stickiness = (q: Query): Sql[] => {
+  const plan = parseStickiness(q, { project, limits });
+  const built = buildStickinessQueries(plan, PROJECT, t, props(plan.segmentation.segments));
+  return [built.distribution, built.units];
+};
 const retention = (q: Query): Sql[] => {
   const plan = parseRetention(q, project, limits);
   return [buildRetentionQuery(plan, PROJECT, t, props(plan.segments))];
@@ -128,6 +144,28 @@ const dynamic = (h: string): DynamicProperty => ({
   last_groups: 0,
 });
 
+const healthScore = (h: string): HealthScore => ({
+  project_id: PROJECT,
+  id: h,
+  group_type: h,
+  name: h,
+  definition: { components: [{ metric: 'events_7d', weight: 1, poor: 0, healthy: 10 }], thresholds: { healthy: 70, at_risk: 40 } },
+  created_at: 0,
+  updated_at: 0,
+  last_run_at: null,
+  last_as_of: '2025-11-01',
+  last_groups: 0,
+  last_written: 0,
+});
+
+/** The account list's filters: a group property, the group value, a usage metric. */
+const listFiltersOf = (h: string) => [
+  { subprop_type: 'group', subprop_key: h, subprop_op: 'does not contain', subprop_value: [h] },
+  { subprop_type: 'group', subprop_op: 'is', subprop_value: [h] },
+  { subprop_type: 'metric', subprop_key: 'events_7d_change', subprop_op: 'greater', subprop_value: ['123456789012345678901234567890'] },
+  { subprop_type: 'metric', subprop_key: 'days_since_last_seen', subprop_op: 'is not', subprop_value: ['3', '4'] },
+];
+
 const sfMapping = (h: string): Mapping => ({
   project_id: PROJECT,
   id: h,
@@ -139,6 +177,13 @@ const sfMapping = (h: string): Mapping => ({
 const sfKey = (h: string) => ({ project_id: PROJECT, id: h, revision: 3 });
 
 const matcher = () => chartEventMatcher(t);
+const memberDeps = () => ({ table: t, matchEvents: matcher(), propertyCondition: propCondition });
+/** Group property conditions of a cohort: on current properties and as stamped, on a property and on the group value. */
+const groupPropertyConditions = (h: string) => [
+  { type: 'group_property', group_type: h, subprop_key: h, subprop_op: 'does not contain', subprop_value: [h] },
+  { type: 'group_property', group_type: h, subprop_op: 'is', subprop_value: [h], gpMode: 'event', time_value: 7 },
+  { type: 'group_property', group_type: h, subprop_key: h, subprop_op: 'greater', subprop_value: ['123456789012345678901234567890'], gpMode: 'event' },
+];
 const sources = (h: string): Source[] => [{ table: 'events' }, { table: 'events', expand: h }, { table: 'event_groups', groupType: h }, { table: 'event_groups', groupType: 'other' }];
 const range = { startDay: '2025-11-01', endDay: '2025-11-01', tz: 'UTC', fromMs: 0, toMs: 1 };
 
@@ -155,6 +200,12 @@ const CASES: Case[] = [
   ['funnel: ordered, users, g on a group property', (h) => funnel({ ...base(h), e: [J({ event_type: h, filters: filtersOf(h) }), J({ event_type: h })], g: `group:${h}:${h}`, cs: '86400' })],
   ['funnel: unordered, countGroup, gpMode=current', (h) => funnel({ ...base(h), mode: 'unordered', countGroup: h, gpMode: 'current', e: [J({ event_type: h, group_by: [{ type: 'group', group_type: h, value: h }] }), J({ event_type: h, filters: filtersOf(h) }), J({ event_type: '_active' })] })],
   ['funnel: sequential, by event property', (h) => funnel({ ...base(h), mode: 'sequential', e: [J({ event_type: h, group_by: [{ type: 'event', value: h }] }), J({ event_type: h })] })],
+  ['segmentation: rolling active users by a group property', (h) => rolling({ ...base(h), m: 'active', rollingWindow: '7', g: `group:${h}:${h}`, e: J({ event_type: h, filters: filtersOf(h) }) })],
+  ['segmentation: rolling weekly totals of groups, current properties', (h) => rolling({ ...base(h), m: 'totals', i: '7', rollingWindow: '4', countGroup: h, gpMode: 'current', e: J({ event_type: h, filters: filtersOf(h) }) })],
+  ['stickiness: weekly, groups; monthly, users', (h) => [
+    ...stickiness({ ...base(h), countGroup: h, e: J({ event_type: h, filters: filtersOf(h) }) }),
+    ...stickiness({ ...base(h), i: '30', cumulative: 'true', e: J({ event_type: '_active', filters: filtersOf(h) }) }),
+  ]],
   ['retention: n-day, users', (h) => retention({ ...base(h), se: J({ event_type: h, filters: filtersOf(h) }), re: J({ event_type: h, filters: filtersOf(h) }), g: `gp:${h}` })],
   ['retention: rolling weekly, countGroup, current', (h) => retention({ ...base(h), rm: 'rolling', i: '7', countGroup: h, gpMode: 'current', se: J({ event_type: h, group_by: [{ type: 'group', group_type: h, value: h }] }), re: '_all' })],
   ['retention: _new monthly', (h) => retention({ ...base(h), i: '30', se: '_new', re: J({ event_type: h, filters: filtersOf(h) }) })],
@@ -206,8 +257,19 @@ const CASES: Case[] = [
     return [q.group, q.counts, q.users, activityQuery(t, PROJECT, h, h, { limit: 10, offset: 0, direction: 'earliest' })];
   }],
   ['accounts: property sources and history', (h) => [propertySourcesQuery(t, PROJECT, h, h), historyQuery(t, PROJECT, h, h, { property: h, limit: 10, offset: 0 })]],
+  // the account list, one account's usage, health scores
+  ['account list: properties, metrics, cohorts of groups and of users, sorted by a property', (h) => {
+    const r = parseListRequest(h, { columns: J([h, 'events_7d']), sort: h, filters: J(listFiltersOf(h)) }, Date.UTC(2025, 10, 2), propCondition);
+    const ctx = listContext(t, PROJECT, h);
+    const cohorts = [cohortPredicate('is', [cohort(h, h)])(ctx), withMembersIn(ctx, cohortPredicate('is not', [cohort(h, 'User')])(ctx))];
+    return [listQuery(ctx, r, cohorts, { limit: 10, offset: 0 }), listQuery(ctx, { ...r, sort: { kind: 'number', name: 'events_7d_change' } }, [], null), countQuery(ctx, r, cohorts)];
+  }],
+  ['usage: one group and its days', (h) => [groupsWithUsage(t, PROJECT, h, '2025-11-01', sql`group_value = ${param(h, 'String')}`), dailyUsageQuery(t, PROJECT, h, h, '2025-10-01', '2025-11-01')]],
+  ['health scores: list', () => [healthScoresQuery(t, PROJECT)], false],
+  ['health scores: store', (h) => [healthScoreRow(healthScore(h)), healthScoreQuery(t, PROJECT, h)]],
   // cohorts
   ['cohorts: list', () => [cohortListQuery(t, PROJECT)], false],
+  ['cohorts: those holding one member', (h) => [memberOfQuery(t, PROJECT, h, h)]],
   ['cohorts: lookup', (h) => [cohortQuery(t, PROJECT, h)]],
   ['cohorts: row, members page, size, prune', (h) => [cohortRow(cohort(h, h)), membersQuery(t, cohort(h, h), 10, 0), membershipSizeQuery(t, PROJECT, h, 1), pruneStatement(t, PROJECT, h, 1), pruneStatement(t, PROJECT, h)]],
   ['cohorts: upload staging and matching', (h) => {
@@ -220,11 +282,19 @@ const CASES: Case[] = [
   }],
   ['cohorts: behavioral, users', async (h) => {
     const def = parseCohortDefinition([{ type: 'event', event_type: h, filters: [{ subprop_type: 'group', group_type: h, subprop_key: h, subprop_op: 'contains', subprop_value: [h] }], op: '<=', value: 3, time_value: 30 }]);
-    return [membershipInsert(t, { project_id: PROJECT, id: h }, 4, await behavioralMembers({ table: t, matchEvents: matcher() }, PROJECT, 'User', def, 1e12))];
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 4, await behavioralMembers(memberDeps(), PROJECT, 'User', def, 1e12))];
   }],
   ['cohorts: behavioral, groups', async (h) => {
     const def = parseCohortDefinition([{ type: 'event', event_type: h, filters: [{ subprop_type: 'user', subprop_key: `gp:${h}`, subprop_op: 'is not', subprop_value: [h] }], op: '=', value: 0, time_value: 7 }]);
-    return [membershipInsert(t, { project_id: PROJECT, id: h }, 5, await behavioralMembers({ table: t, matchEvents: matcher() }, PROJECT, h, def, 1e12))];
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 5, await behavioralMembers(memberDeps(), PROJECT, h, def, 1e12))];
+  }],
+  ['cohorts: users by their groups\' properties, with an event condition', async (h) => {
+    const def = parseCohortDefinition([{ type: 'event', event_type: h, op: '>=', value: 1, time_value: 30 }, ...groupPropertyConditions(h)]);
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 6, await behavioralMembers(memberDeps(), PROJECT, 'User', def, 1e12))];
+  }],
+  ['cohorts: groups by their properties, alone', async (h) => {
+    const def = parseCohortDefinition(groupPropertyConditions(h));
+    return [membershipInsert(t, { project_id: PROJECT, id: h }, 7, await behavioralMembers(memberDeps(), PROJECT, h, def, 1e12))];
   }],
   ['cohorts: as a segment of users and of groups, on every kind of row', (h) =>
     sources(h).flatMap((source) => {

@@ -4,6 +4,7 @@
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import { typedProperties } from '@groupscope/schema';
 import type { TableRef } from '../sql/executor';
+import { currentProperties, groupsQuery } from '../sql/groups';
 
 /**
  * "Active in the last 6 months": an event attributed to the group in that time. A group identify is not activity
@@ -51,19 +52,6 @@ export interface SearchMatchRow extends GroupRow {
   num_users: number;
 }
 
-/** Current properties: the writer's JSON copy keeps types (numbers, lists); the map is the fallback. */
-export function currentProperties(map: Record<string, string>, json: string): Record<string, unknown> {
-  if (json && json !== '{}') {
-    try {
-      const parsed = JSON.parse(json) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    } catch {
-      // fall back to the map
-    }
-  }
-  return map;
-}
-
 export const toSummary = (r: GroupRow): GroupSummary => ({
   group_type: r.group_type,
   group_value: r.group_value,
@@ -72,30 +60,6 @@ export const toSummary = (r: GroupRow): GroupSummary => ({
   last_seen: Number(r.last_seen) || null,
   updated_at: Number(r.updated_at) || null,
 });
-
-/**
- * Groups with their activity span and current properties, one row per group: group_activity (events) and groups
- * (identifies) merged with UNION ALL + GROUP BY, so a group known to only one of them is still listed. `where`
- * restricts both sides (it may name group_type and group_value only).
- */
-function groupsQuery(t: TableRef, projectId: number, where: Sql): Sql {
-  const pid = param(projectId, 'UInt32');
-  return sql`SELECT group_type, group_value,
-      toUnixTimestamp64Milli(minIf(first_seen, src = 0)) AS first_seen,
-      toUnixTimestamp64Milli(maxIf(last_seen, src = 0)) AS last_seen,
-      toUnixTimestamp64Milli(maxIf(updated_at, src = 1)) AS updated_at,
-      argMaxIf(properties, ver, src = 1) AS properties,
-      argMaxIf(properties_json, ver, src = 1) AS properties_json
-    FROM (
-      SELECT 0 AS src, group_type, group_value, first_seen, last_seen, toDateTime64(0, 3, 'UTC') AS updated_at,
-             CAST(map(), 'Map(String, String)') AS properties, '{}' AS properties_json, toUInt64(0) AS ver
-      FROM ${trusted(t('group_activity'))} WHERE project_id = ${pid} AND ${where}
-      UNION ALL
-      SELECT 1 AS src, group_type, group_value, toDateTime64(0, 3, 'UTC'), toDateTime64(0, 3, 'UTC'), updated_at,
-             properties, properties_json, kafka_offset + 1
-      FROM ${trusted(t('groups'))} WHERE project_id = ${pid} AND ${where}
-    ) GROUP BY group_type, group_value`;
-}
 
 export type SearchFilter = { kind: 'all' } | { kind: 'prefix'; prefix: string } | { kind: 'property'; property: string; value: string };
 

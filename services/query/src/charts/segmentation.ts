@@ -3,6 +3,7 @@
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
 import { isAnyEvent, type EventDef, type PropRef } from '../domain/properties';
+import { buildRollingQuery, parseRolling } from './active';
 import { parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments } from './request';
 import { badParam } from '../http/errors';
 import { single } from '../http/params';
@@ -33,6 +34,8 @@ export interface SegmentationPlan extends CommonPlan {
   metric: Metric;
   interval: Interval;
   limit: number;
+  /** intervals each point covers (rollingWindow; m=active): 1 for none (active.ts) */
+  rolling: number;
 }
 
 export function parseInterval(raw: unknown, allowed: Record<string, Interval> = INTERVALS): Interval {
@@ -44,11 +47,13 @@ export function parseInterval(raw: unknown, allowed: Record<string, Interval> = 
 }
 
 export function parseSegmentation(query: Query, project: Project, limits: QueryLimits): SegmentationPlan {
-  if (query.e === undefined) throw badParam('e', 'e (the event definition, JSON) is required', 'missing_parameter');
-  const defs = [parseEventDef('e', query.e)];
+  // m=active: active units (distinct, over rollingWindow intervals per point), of `_active` unless e says otherwise
+  const active = single('m', query.m) === 'active';
+  if (query.e === undefined && !active) throw badParam('e', 'e (the event definition, JSON) is required', 'missing_parameter');
+  const defs = [parseEventDef('e', query.e ?? JSON.stringify({ event_type: '_active' }))];
   if (query.e2 !== undefined && query.e2 !== '') defs.push(parseEventDef('e2', query.e2));
-  const m = single('m', query.m) ?? 'uniques';
-  if (!(METRICS as readonly string[]).includes(m)) throw badParam('m', `m must be one of ${METRICS.join(', ')}`, 'unsupported');
+  const m = active ? 'uniques' : (single('m', query.m) ?? 'uniques');
+  if (!(METRICS as readonly string[]).includes(m)) throw badParam('m', `m must be one of ${METRICS.join(', ')}, active`, 'unsupported');
   const metric = m as Metric;
   const interval = parseInterval(query.i);
   const range = parseRange({ start: query.start, end: query.end }, project.time_zone, limits, interval);
@@ -71,7 +76,7 @@ export function parseSegmentation(query: Query, project: Project, limits: QueryL
     const source = chooseSource(countGroup, groupBy.map((p) => ({ prop: p, param: def.param })), true);
     return { def, groupBy, valueProp, source };
   });
-  return { series, metric, interval, range, countGroup, gpMode, segments, limit };
+  return { series, metric, interval, range, countGroup, gpMode, segments, limit, rolling: parseRolling(query, metric, interval) };
 }
 
 /**
@@ -274,8 +279,10 @@ export async function segmentation(env: ChartEnv, query: Query): Promise<Segment
   const extra = plan.series.flatMap((s) => (s.valueProp ? [{ prop: s.valueProp, param: s.def.param }] : []));
   const groupBys = plan.series.flatMap((s) => s.groupBy.map((p) => ({ prop: p, param: s.def.param })));
   const segments = await resolvePlan(env, plan, [...namesOf(plan.series.map((s) => ({ ...s.def, groupBy: [] })), plan.segments), ...groupBys, ...extra]);
-  const rows = await Promise.all(
-    plan.series.map((_, i) => run<Row>(env, buildSegmentationQuery(plan, i, env.project.id, env.db.table, segments), 'segmentation')),
-  );
+  const build = (i: number) =>
+    plan.rolling > 1
+      ? buildRollingQuery(plan, (p) => buildSegmentationRows(p, i, env.project.id, env.db.table, segments))
+      : buildSegmentationQuery(plan, i, env.project.id, env.db.table, segments);
+  const rows = await Promise.all(plan.series.map((_, i) => run<Row>(env, build(i), 'segmentation')));
   return shapeSegmentation(plan, rows);
 }

@@ -14,6 +14,7 @@ import type { TableRef } from '../sql/executor';
 import type { CompiledCondition } from '../sql/segments';
 import { withClause } from '../sql/source';
 import { label, namesOf, resolvePlan, run, type ChartEnv, type Query } from './common';
+import { scanPlan, windowBuckets } from './active';
 import { buildFunnelQuery, buildFunnelUnits, parseFunnel, type FunnelPlan } from './funnels';
 import { buildRetentionQuery, buildRetentionUnits, parseRetention, shapeRetention, type RetentionPlan } from './retention';
 import { buildSegmentationQuery, buildSegmentationRows, parseSegmentation, shapeSegmentation, type SegmentationPlan } from './segmentation';
@@ -48,8 +49,10 @@ function keysByLabel(rows: Record<string, unknown>[], width: number, wanted: str
 
 /** The units counted at `x` in series `event` (with group-by `keys`) of a segmentation. */
 export function segmentationPointUnits(plan: SegmentationPlan, event: number, keys: string[], x: string, projectId: number, table: TableRef, segments: CompiledCondition[]): Sql {
-  const { ctx, rows, keyNames } = buildSegmentationRows(plan, event, projectId, table, segments);
-  return withClause(ctx, sql`SELECT u AS id, toUnixTimestamp64Milli(min(ts)) AS first_ms FROM (${rows}) WHERE x = ${param(x, 'String')} AND ${keysEqual(keyNames, keys)} GROUP BY u`);
+  const { ctx, rows, keyNames } = buildSegmentationRows(scanPlan(plan), event, projectId, table, segments);
+  // a rolling point (m=active, rollingWindow) holds the units of every bucket of its window
+  const at = plan.rolling > 1 && plan.interval !== 'hour' ? sql`x IN ${param(windowBuckets(x, plan.rolling, plan.interval), 'Array(String)')}` : sql`x = ${param(x, 'String')}`;
+  return withClause(ctx, sql`SELECT u AS id, toUnixTimestamp64Milli(min(ts)) AS first_ms FROM (${rows}) WHERE ${at} AND ${keysEqual(keyNames, keys)} GROUP BY u`);
 }
 
 /** The units that reached `step` of a funnel (dropoff: reached step - 1 and not step), in the group-by row `keys`. */

@@ -6,6 +6,7 @@ import type { Router } from '@groupscope/http';
 import type { ConditionHandler } from '../sql/segments';
 import { cohortJson, registerCohortRoutes, requireName, saveStaticCohort, type CohortRoutesDeps } from './routes';
 import { cohortConditionHandler } from './segment';
+import { getCohort } from './store';
 
 export type CohortsDeps = CohortRoutesDeps;
 
@@ -21,6 +22,8 @@ export interface Cohorts {
   /** the handler of {"prop": "cohort", ...} segment conditions */
   conditionHandler: ConditionHandler;
   staticCohorts: StaticCohorts;
+  /** what a cohort counts: 'User' or a group type; undefined when the project has no such cohort */
+  unitOf(projectId: number, id: string): Promise<string | undefined>;
 }
 
 export function cohortsFeature(deps: CohortsDeps): Cohorts {
@@ -33,5 +36,6 @@ export function cohortsFeature(deps: CohortsDeps): Cohorts {
       checkName: requireName,
       save: async (projectId, o) => cohortJson(await saveStaticCohort(deps.db, log, projectId, { ...o, now: now() })),
     },
+    unitOf: async (projectId, id) => (await getCohort(deps.db, projectId, id))?.count_group,
   };
 }

@@ -9,13 +9,13 @@ import { ApiError, badParam, notFound } from '../http/errors';
 import { handle } from '../http/handler';
 import { enumParam, intParam, jsonBody, offsetParam, single, textBody } from '../http/params';
 import { isoOrNull, writeCsv } from '../http/reply';
-import type { EventMatcher } from '../sql/event-match';
+import type { EventMatcher, PropertyConditionBuilder } from '../sql/event-match';
 import type { Db } from '../sql/executor';
 import { nextVersion } from '../sql/version';
 import { behavioralMembers } from './compute';
 import { CohortDefinitionError, parseCohortDefinition } from './definition';
 import {
-  cohortListQuery, deleteCohort, fromRow, getCohort, membersQuery, memberSet, newCohortId, replaceMembership, stagedIds, unknownSampleQuery,
+  cohortListQuery, deleteCohort, fromRow, getCohort, memberOfQuery, membersQuery, memberSet, newCohortId, replaceMembership, stagedIds, unknownSampleQuery,
   type Cohort, type CohortRow,
 } from './store';
 import { universe } from './universe';
@@ -26,6 +26,8 @@ export interface CohortRoutesDeps {
   logger: Logger;
   /** the charts' event definitions (charts/event-match.ts) */
   matchEvents: EventMatcher;
+  /** the charts' property conditions (group property conditions on current properties) */
+  propertyCondition: PropertyConditionBuilder;
   now?: () => number;
 }
 
@@ -117,7 +119,13 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
 
   async function compute(c: Cohort): Promise<Cohort> {
     const t = now();
-    const members = await behavioralMembers({ table: db.table, matchEvents: deps.matchEvents }, c.project_id, c.count_group, definition(c.definition), t);
+    const members = await behavioralMembers(
+      { table: db.table, matchEvents: deps.matchEvents, propertyCondition: deps.propertyCondition, catalog },
+      c.project_id,
+      c.count_group,
+      definition(c.definition),
+      t,
+    );
     return replaceMembership(db, log, c, members, t);
   }
 
@@ -204,6 +212,12 @@ export function registerCohortRoutes(router: Router, deps: CohortRoutesDeps): vo
     '/3/cohorts',
     handle(log, 'cohorts', async (req, res) => {
       const project = projectOf(res);
+      // ?member=<id>&countGroup=<unit>: only the cohorts that hold this user or group (an account page's cohorts)
+      const member = single('member', req.query.member);
+      if (member !== undefined && member !== '') {
+        const countGroup = await requireCountGroup(catalog, project.id, single('countGroup', req.query.countGroup));
+        return { cohorts: (await db.rows<CohortRow>(memberOfQuery(db.table, project.id, countGroup, member))).map((r) => cohortJson(fromRow(project.id, r))) };
+      }
       return { cohorts: (await db.rows<CohortRow>(cohortListQuery(db.table, project.id))).map((r) => cohortJson(fromRow(project.id, r))) };
     }),
   );

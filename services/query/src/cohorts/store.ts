@@ -71,6 +71,14 @@ export const cohortQuery = (t: TableRef, projectId: number, id: string): Sql => 
 /** Every cohort of the project, oldest first (rows: CohortRow). */
 export const cohortListQuery = (t: TableRef, projectId: number): Sql => sql`SELECT * FROM (${cohortsQuery(t, projectId, sql`1`)}) ORDER BY created_at, id`;
 
+/** The cohorts of `countGroup` whose current membership holds `member` (a user key or a group value), oldest first (rows: CohortRow). */
+export function memberOfQuery(t: TableRef, projectId: number, countGroup: string, member: string): Sql {
+  return sql`SELECT * FROM (${cohortsQuery(t, projectId, sql`1`)})
+    WHERE count_group = ${param(countGroup, 'String')} AND (id, members_version) IN (
+      SELECT cohort_id, version FROM ${membersTable(t)} WHERE project_id = ${param(projectId, 'UInt32')} AND member = ${param(member, 'String')})
+    ORDER BY created_at, id`;
+}
+
 export async function getCohort(db: Db, projectId: number, id: string): Promise<Cohort | undefined> {
   const [row] = await db.rows<CohortRow>(cohortQuery(db.table, projectId, id));
   return row ? fromRow(projectId, row) : undefined;

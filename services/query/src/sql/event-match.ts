@@ -1,6 +1,8 @@
-// The contract by which cohorts and dynamic properties select event rows with the charts' `{event_type, filters}`
-// semantics. The charts implement it (charts/event-match.ts); index.ts hands it to the features that need it.
+// The contracts by which cohorts, dynamic properties and the account list use the charts' semantics: selecting
+// event rows by `{event_type, filters}`, and building one property condition from a filter's parts. The charts
+// implement them (charts/event-match.ts, charts/request.ts); index.ts hands them to the features that need them.
 import type { Sql } from '@groupscope/clickhouse';
+import type { PropCondition, PropRef } from '../domain/properties';
 
 export interface EventMatchInput {
   projectId: number;
@@ -16,3 +18,6 @@ export interface EventMatchInput {
 
 /** Compiles an event definition into a boolean SQL condition on rows of `table` (project filter not included). */
 export type EventMatcher = (input: EventMatchInput) => Promise<Sql>;
+
+/** A property condition from a filter's parts, with the charts' operators and value rules (a 400 naming `param` when wrong). */
+export type PropertyConditionBuilder = (param: string, prop: PropRef, op: string, values: string[]) => PropCondition;

@@ -3,7 +3,7 @@
 // description of an HTTP status, or a network failure. A 401 anywhere but at sign-in means the session ended:
 // `onSessionExpired` runs, so the app can return to the sign-in screen with a notice.
 import type {
-  AccountReply, ActivityEvent, Cohort, CohortCondition, DynamicProperty, DynamicWindow, EventListReply, FunnelRow, GroupSummary,
+  AccountListReply, AccountReply, ActivityEvent, HealthReply, HistoryEntry, UsageReply, Cohort, CohortCondition, DynamicProperty, DynamicWindow, EventListReply, FunnelRow, GroupSummary,
   MicroscopeReply, PropertyListReply, RetentionData, SegmentationData, SessionInfo, UploadReply, ValueListReply,
 } from './types';
 
@@ -176,9 +176,18 @@ export function createApi(opts: ApiOptions = {}) {
     account: (groupType: string, groupValue: string, signal?: AbortSignal) => json<AccountReply>(`/api/2/groups/${enc(groupType)}/${enc(groupValue)}`, { signal }),
     activity: (groupType: string, groupValue: string, q: { limit: number; offset: number }, signal?: AbortSignal) =>
       json<{ events: ActivityEvent[] }>(`/api/2/groups/${enc(groupType)}/${enc(groupValue)}/activity`, { params: { ...q, direction: 'latest' }, signal }),
+    accountList: (groupType: string, params: Params, signal?: AbortSignal) => json<AccountListReply>(`/api/2/groups/${enc(groupType)}/list`, { params, signal }),
+    accountListUrl: (groupType: string, params: [string, string][]) => url(`/api/2/groups/${enc(groupType)}/list`, params),
+    usage: (groupType: string, groupValue: string, signal?: AbortSignal) => json<UsageReply>(`/api/2/groups/${enc(groupType)}/${enc(groupValue)}/usage`, { signal }),
+    health: (groupType: string, groupValue: string, signal?: AbortSignal) => json<HealthReply>(`/api/2/groups/${enc(groupType)}/${enc(groupValue)}/health`, { signal }),
+    history: (groupType: string, groupValue: string, q: { limit: number; offset: number }, signal?: AbortSignal) =>
+      json<{ history: HistoryEntry[] }>(`/api/2/groups/${enc(groupType)}/${enc(groupValue)}/history`, { params: q, signal }),
 
     // cohorts
     cohorts: (signal?: AbortSignal) => json<{ cohorts: Cohort[] }>('/api/3/cohorts', { signal }),
+    /** the cohorts of a group type that hold one account */
+    memberOf: (groupType: string, groupValue: string, signal?: AbortSignal) =>
+      json<{ cohorts: Cohort[] }>('/api/3/cohorts', { params: { countGroup: groupType, member: groupValue }, signal }),
     createCohort: (body: { name: string; countGroup: string; definition: CohortCondition[] }) => json<Cohort>('/api/3/cohorts', { method: 'POST', json: body }),
     uploadCohort: (name: string, countGroup: string, text: string) =>
       json<UploadReply>('/api/3/cohorts/upload', { method: 'POST', params: { name, countGroup }, text }),

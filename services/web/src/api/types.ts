@@ -120,3 +120,67 @@ export interface PropertyListReply {
 export interface ValueListReply {
   values: { value: string; count?: number }[];
 }
+
+/** GET /api/2/groups/{type}/list */
+export interface AccountListEntry {
+  group_value: string;
+  properties: Properties;
+  first_seen: string | null;
+  last_seen: string | null;
+  /** every usage metric, its previous period (`_prev`) and % change (`_change`), and days_since_last_seen */
+  metrics: Record<string, number | null>;
+}
+export interface AccountListReply {
+  group_type: string;
+  as_of: string;
+  sort: { column: string; order: 'asc' | 'desc' };
+  total: number;
+  limit: number;
+  offset: number;
+  groups: AccountListEntry[];
+}
+
+/** GET /api/2/groups/{type}/{value}/usage */
+export interface UsageReply {
+  as_of: string;
+  first_seen: string | null;
+  last_seen: string | null;
+  metrics: Record<string, number | null>;
+  daily: { days: string[]; active_users: number[]; events: number[] };
+}
+
+export type Band = 'healthy' | 'at_risk' | 'critical';
+
+export interface HealthComponent {
+  metric: string;
+  weight: number;
+  poor: number;
+  healthy: number;
+  value: number | null;
+  normalised: number | null;
+  points: number | null;
+}
+
+/** GET /api/2/groups/{type}/{value}/health */
+export interface HealthReply {
+  health_scores: {
+    id: string;
+    name: string;
+    score: number | null;
+    band: Band | null;
+    last_run_at: string | null;
+    as_of: string;
+    thresholds: { healthy: number; at_risk: number };
+    computed: { score: number | null; band: Band | null };
+    components: HealthComponent[];
+  }[];
+}
+
+/** GET /api/2/groups/{type}/{value}/history */
+export interface HistoryEntry {
+  property: string;
+  value: string | null;
+  removed: boolean;
+  time: string;
+  source: string | null;
+}

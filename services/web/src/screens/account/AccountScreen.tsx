@@ -1,6 +1,7 @@
-// One account: its current properties, members, daily usage (active users and events, last 30 days) and its
+// One account: usage-metric cards (sparkline, % change), its current properties, health scores with their
+// components, cohorts, members, daily usage (active users and events, last 30 days), property changes and its
 // activity, newest first, as `Info` (what happened) or `Raw` (every property as stamped on the event at ingest).
-// Account, usage and activity are asked for at once: no request waits for another.
+// Every card asks for its data at once: no request waits for another.
 import { Badge, Button, Card, Code, Grid, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { ActivityEvent, SegmentationData } from '../../api/types';
@@ -10,6 +11,7 @@ import { Empty, ErrorNotice, Loaded, Loading } from '../../app/ui';
 import { Chart, type ChartOption } from '../../charts/Chart';
 import { ymd } from '../../charts/state';
 import { formatNumber, formatTime, formatValue } from '../../lib/format';
+import { CohortsCard, HealthCard, HistoryCard, UsageCards } from './cards';
 
 const ACTIVITY_PAGE = 25;
 const MEMBERS_SHOWN = 50;
@@ -35,6 +37,7 @@ export function AccountScreen({ groupType, groupValue }: { groupType: string; gr
       </div>
       {account.error && <ErrorNotice title="The account could not be loaded" message={account.error} onRetry={account.reload} />}
       {account.loading && !g && <Loading label="Loading the account" />}
+      {g && <UsageCards groupType={groupType} groupValue={groupValue} />}
       {g && (
         <Grid gap="md">
           <Grid.Col span={{ base: 12, md: 5 }}>
@@ -76,6 +79,8 @@ export function AccountScreen({ groupType, groupValue }: { groupType: string; gr
                   </Table>
                 )}
               </Card>
+              <HealthCard groupType={groupType} groupValue={groupValue} />
+              <CohortsCard groupType={groupType} groupValue={groupValue} />
               <Card withBorder>
                 <Title order={3} size="h5" mb="xs">
                   Members
@@ -92,6 +97,7 @@ export function AccountScreen({ groupType, groupValue }: { groupType: string; gr
                 </Title>
                 <Usage groupType={groupType} groupValue={groupValue} />
               </Card>
+              <HistoryCard groupType={groupType} groupValue={groupValue} />
               <Card withBorder>
                 <Activity groupType={groupType} groupValue={groupValue} />
               </Card>

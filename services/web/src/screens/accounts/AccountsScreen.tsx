@@ -1,5 +1,6 @@
-// Accounts: pick a group type, search by `name = value` (any value the property ever held) or by a prefix of the
-// group value, page through the matches, open one. The search lives in the URL.
+// Accounts: pick a group type; without a search, the account list (usage metrics, properties, sort, filters, CSV:
+// AccountList.tsx); with one, the accounts matching `name = value` (any value the property ever held) or a prefix of
+// the group value, paged. Either lives in the URL.
 import { Badge, Button, Group, SegmentedControl, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { GroupSummary } from '../../api/types';
@@ -7,6 +8,8 @@ import { useGroupTypes, useLoad } from '../../app/data';
 import { Link, accountPath, navigate, useLocation } from '../../app/router';
 import { Empty, ErrorNotice, Loading } from '../../app/ui';
 import { formatTime, formatValue } from '../../lib/format';
+import { AccountList } from './AccountList';
+import { listFromSearch, listToSearch, type ListState } from './list-state';
 
 const PAGE = 50;
 /** properties shown in the list, when present; the page shows them all */
@@ -17,6 +20,13 @@ function accountsUrl(type: string, q: string, page: number): string {
   if (type) p.set('type', type);
   if (q) p.set('q', q);
   if (page > 1) p.set('page', String(page));
+  const s = p.toString();
+  return `/accounts${s ? `?${s}` : ''}`;
+}
+
+/** The list's URL: the group type and the list's own parameters. */
+function listUrl(type: string, list: ListState): string {
+  const p = new URLSearchParams([...(type ? [['type', type] as [string, string]] : []), ...listToSearch(list)]);
   const s = p.toString();
   return `/accounts${s ? `?${s}` : ''}`;
 }
@@ -37,7 +47,7 @@ export function AccountsScreen() {
   const [text, setText] = useState(q);
   useEffect(() => setText(q), [q]);
 
-  const key = type ? JSON.stringify([type, q, page]) : null;
+  const key = type && q ? JSON.stringify([type, q, page]) : null;
   const results = useLoad(key, (api, signal) => api.searchGroups({ group_type: type, q, limit: PAGE, offset: (page - 1) * PAGE }, signal));
   const matches = results.data?.matches;
   const showUsers = matches?.some((m) => m.num_users !== undefined) ?? false;
@@ -73,10 +83,16 @@ export function AccountsScreen() {
                 style={{ flex: 1 }}
               />
               <Button type="submit">Search</Button>
+              {q && (
+                <Button variant="default" onClick={() => navigate(accountsUrl(type, '', 1))}>
+                  Back to the list
+                </Button>
+              )}
             </Group>
           </form>
         </Group>
       )}
+      {type && !q && <AccountList type={type} state={listFromSearch(params)} onChange={(list) => navigate(listUrl(type, list))} />}
       {results.error && <ErrorNotice title="The search failed" message={results.error} onRetry={results.reload} />}
       {results.loading && <Loading label="Searching" />}
       {matches && !results.loading && (

@@ -1,0 +1,131 @@
+// The account list's SQL: every group of the type with its usage (sql/usage.ts), kept by the filters, in the order
+// asked, one page (or all of it for CSV); and its rows as the reply. Property filters compile with the charts'
+// condition builder over `group_properties` (the current properties here), so an operator means the same in both.
+import { sql, param, ident, trusted, type Sql } from '@groupscope/clickhouse';
+import { isoOrNull } from '../http/reply';
+import { andAll, conditionSql } from '../sql/conditions';
+import { currentProperties, groupRowContext } from '../sql/groups';
+import { withClause, type BuildContext } from '../sql/source';
+import { groupsWithUsage, NUMERIC_COLUMNS, METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN, type GroupUsageRow } from '../sql/usage';
+import { columnName, type Column, type ListFilter, type ListRequest, type NumberOp } from './request';
+
+/** A context in which a group's row reads like an event_groups row of its type: `group_value`, `group_properties`. */
+export const listContext = groupRowContext;
+
+const COMPARE: Record<Exclude<NumberOp, 'is' | 'is not'>, string> = { less: '<', 'less or equal': '<=', greater: '>', 'greater or equal': '>=' };
+
+/** A number column by its allow-listed name. */
+const numberColumn = (name: string) => ident(name, NUMERIC_COLUMNS);
+
+/** A filter as a predicate over one list row. A NULL (a change against an empty period, never seen) matches only `is not`. */
+export function filterSql(ctx: BuildContext, f: ListFilter): Sql {
+  if (f.kind === 'property') return conditionSql(ctx, f.cond);
+  const col = numberColumn(f.name);
+  if (f.op === 'is' || f.op === 'is not') {
+    const test = sql`ifNull(has(${param(f.values, 'Array(Float64)')}, toFloat64(${col})), 0)`;
+    return f.op === 'is' ? test : sql`NOT ${test}`;
+  }
+  // as text: a number past 2^53 is a valid Float64 that a JS number binding would refuse
+  return sql`ifNull(${col} ${trusted(COMPARE[f.op])} ${param(String(f.values[0]), 'Float64')}, 0)`;
+}
+
+/**
+ * The order: the sort column (numbers numerically; a property's numeric values before its other values, as text),
+ * missing values last in either direction, then the group value.
+ */
+export function orderSql(sort: Column, order: 'asc' | 'desc'): Sql {
+  const dir = trusted(order === 'asc' ? 'ASC' : 'DESC');
+  switch (sort.kind) {
+    case 'group_value':
+      return sql`group_value ${dir}`;
+    case 'seen': {
+      const col = ident(sort.name, ['first_seen', 'last_seen']);
+      return sql`${col} = 0, ${col} ${dir}, group_value`;
+    }
+    case 'number': {
+      const col = numberColumn(sort.name);
+      return sql`isNull(${col}), ${col} ${dir}, group_value`;
+    }
+    case 'property': {
+      const key = param(sort.key, 'String');
+      const num = sql`toFloat64OrNull(group_properties[${key}])`;
+      return sql`NOT mapContains(group_properties, ${key}), isNull(${num}), ${num} ${dir}, group_properties[${key}] ${dir}, group_value`;
+    }
+  }
+}
+
+function filtered(ctx: BuildContext, r: ListRequest, extra: Sql[]): Sql {
+  const where = andAll([...r.filters.map((f) => filterSql(ctx, f)), ...extra]);
+  return sql`SELECT * FROM (${groupsWithUsage(ctx.table, ctx.projectId, r.groupType, r.asOf)}) WHERE ${where}`;
+}
+
+/**
+ * The sorted, filtered list with the size of the whole filtered list in `total` (rows: GroupUsageRow & {total});
+ * `page` null reads all of it. `extra` holds predicates built elsewhere (cohorts).
+ */
+export function listQuery(ctx: BuildContext, r: ListRequest, extra: Sql[], page: { limit: number; offset: number } | null): Sql {
+  const limit = page ? sql` LIMIT ${param(page.limit, 'UInt32')} OFFSET ${param(page.offset, 'UInt32')}` : sql``;
+  return withClause(ctx, sql`SELECT *, count() OVER () AS total FROM (${filtered(ctx, r, extra)}) ORDER BY ${orderSql(r.sort, r.order)}${limit}`);
+}
+
+/** The size of the filtered list (rows: {n}): for a page past its end, which carries no `total`. */
+export function countQuery(ctx: BuildContext, r: ListRequest, extra: Sql[]): Sql {
+  return withClause(ctx, sql`SELECT count() AS n FROM (${filtered(ctx, r, extra)})`);
+}
+
+/** Groups with an event by a member of a user cohort (its predicate over event_groups rows of the type), as a test of a list row. */
+export function withMembersIn(ctx: BuildContext, memberPredicate: Sql): Sql {
+  return sql`group_value IN (SELECT group_value FROM ${trusted(ctx.table('event_groups'))}
+    WHERE project_id = ${param(ctx.projectId, 'UInt32')} AND group_type = ${param(ctx.source.groupType ?? '', 'String')} AND (${memberPredicate}))`;
+}
+
+export type ListRow = GroupUsageRow & { total?: number | string };
+
+export interface ListEntry {
+  group_value: string;
+  properties: Record<string, unknown>;
+  first_seen: string | null;
+  last_seen: string | null;
+  metrics: Record<string, number | null>;
+}
+
+const orNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** A row as the JSON reply shows it: the properties asked for (all of them when none was named), every number. */
+export function toEntry(row: ListRow, r: ListRequest): ListEntry {
+  const all = currentProperties(row.group_properties, row.properties_json);
+  let properties = all;
+  if (r.namedProperties) {
+    properties = {};
+    for (const c of r.columns) if (c.kind === 'property' && Object.hasOwn(all, c.key)) properties[c.key] = all[c.key];
+  }
+  const metrics: Record<string, number | null> = {};
+  for (const m of METRIC_COLUMNS) metrics[m] = orNull(row[m]);
+  metrics[DAYS_SINCE_LAST_SEEN] = orNull(row[DAYS_SINCE_LAST_SEEN]);
+  return { group_value: row.group_value, properties, first_seen: isoOrNull(Number(row.first_seen)), last_seen: isoOrNull(Number(row.last_seen)), metrics };
+}
+
+/** The CSV header: group_value, then the columns asked for. */
+export const csvHeader = (r: ListRequest): string[] => ['group_value', ...r.columns.map(columnName)];
+
+/** A row's CSV cells, in the header's order: properties as their text (lists and objects as JSON), times in ISO 8601. */
+export function csvCells(row: ListRow, r: ListRequest): (string | number | null)[] {
+  const props = currentProperties(row.group_properties, row.properties_json);
+  return [
+    row.group_value,
+    ...r.columns.map((c) => {
+      switch (c.kind) {
+        case 'group_value':
+          return row.group_value;
+        case 'seen':
+          return isoOrNull(Number(row[c.name]));
+        case 'number':
+          return orNull(row[c.name]);
+        case 'property': {
+          const v = props[c.key];
+          return v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
+        }
+      }
+    }),
+  ];
+}

@@ -1,0 +1,108 @@
+// Usage metrics of groups, read from group_daily_usage (per group and UTC day: events and a uniq state of the users
+// behind them): active users over 1, 7 and 30 days and events over 7 and 30 days, each beside the same metric over
+// the period before and the change between the two in %. Windows are whole UTC days ending with `asOf` (inclusive).
+// Shared by the account list, the account page's cards and health scores, so a number means the same everywhere.
+import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
+import type { TableRef } from './executor';
+import { groupRowsQuery } from './groups';
+
+export const USAGE_METRICS = {
+  active_users_1d: { kind: 'users', days: 1 },
+  active_users_7d: { kind: 'users', days: 7 },
+  active_users_30d: { kind: 'users', days: 30 },
+  events_7d: { kind: 'events', days: 7 },
+  events_30d: { kind: 'events', days: 30 },
+} as const;
+export type UsageMetric = keyof typeof USAGE_METRICS;
+export const USAGE_METRIC_NAMES = Object.keys(USAGE_METRICS) as UsageMetric[];
+
+/** Every number a usage row holds: each metric, its previous period (`_prev`) and the change in % (`_change`). */
+export const METRIC_COLUMNS = USAGE_METRIC_NAMES.flatMap((m) => [m, `${m}_prev`, `${m}_change`] as const);
+export type MetricColumn = (typeof METRIC_COLUMNS)[number];
+/** Whole UTC days from the group's last event to the end of `asOf` (0 when active that day; null when never active). */
+export const DAYS_SINCE_LAST_SEEN = 'days_since_last_seen';
+/** The numbers a condition, a sort or a health-score component may name. */
+export const NUMERIC_COLUMNS: readonly string[] = [...METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN];
+
+/** How far back a usage query reads: the longest window and the period before it. */
+export const LOOKBACK_DAYS = 2 * Math.max(...USAGE_METRIC_NAMES.map((m) => USAGE_METRICS[m].days));
+
+const asOfDate = (asOf: string) => sql`toDate(${param(asOf, 'String')})`;
+
+/** The days of a window: `from` days back (exclusive) to `to` days back (inclusive) from asOf. */
+function within(d: Sql, from: number, to: number): Sql {
+  const upper = to === 0 ? sql`day <= ${d}` : sql`day <= subtractDays(${d}, ${trusted(String(to))})`;
+  return sql`day > subtractDays(${d}, ${trusted(String(from))}) AND ${upper}`;
+}
+
+/** Per group of the type with usage in the lookback: every metric and its previous period (rows: group_value, m, m_prev...). */
+export function usageQuery(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`): Sql {
+  const d = asOfDate(asOf);
+  const columns = USAGE_METRIC_NAMES.flatMap((m) => {
+    const { kind, days } = USAGE_METRICS[m];
+    const agg = (cond: Sql) => (kind === 'users' ? sql`uniqMergeIf(users, ${cond})` : sql`sumIf(events, ${cond})`);
+    return [sql`${agg(within(d, days, 0))} AS ${trusted(m)}`, sql`${agg(within(d, 2 * days, days))} AS ${trusted(`${m}_prev`)}`];
+  });
+  return sql`SELECT group_value, ${join(columns, ', ')}
+    FROM ${trusted(t('group_daily_usage'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')}
+      AND ${within(d, LOOKBACK_DAYS, 0)} AND ${where}
+    GROUP BY group_value`;
+}
+
+/** The change from `prev` to `cur` in %, one decimal; NULL when the previous period had nothing. */
+const change = (cur: Sql, prev: Sql) => sql`if(${prev} = 0, NULL, round((toFloat64(${cur}) - ${prev}) * 100 / ${prev}, 1))`;
+
+/**
+ * Every group of the type (with events or properties), one row each: group_value, its current properties as
+ * `group_properties` (a Map, as on an event_groups row, so the charts' property conditions apply to it unchanged),
+ * properties_json, the keys holding JSON text, first_seen and last_seen (ms, 0 when never), days_since_last_seen and
+ * every metric column (0 and NULL changes for groups without usage). `where` may name group_value only.
+ */
+export function groupsWithUsage(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`): Sql {
+  const metrics = USAGE_METRIC_NAMES.flatMap((m) => {
+    const cur = trusted(`u.${m}`);
+    const prev = trusted(`u.${m}_prev`);
+    return [sql`${cur} AS ${trusted(m)}`, sql`${prev} AS ${trusted(`${m}_prev`)}`, sql`${change(sql`${cur}`, sql`${prev}`)} AS ${trusted(`${m}_change`)}`];
+  });
+  return sql`SELECT g.group_value AS group_value, g.group_properties AS group_properties, g.properties_json AS properties_json,
+      g.group_properties_json_keys AS group_properties_json_keys, g.first_seen AS first_seen, g.last_seen AS last_seen,
+      if(g.last_seen = 0, NULL, toUInt32(greatest(0, dateDiff('day', toDate(fromUnixTimestamp64Milli(g.last_seen, 'UTC')), ${asOfDate(asOf)})))) AS ${trusted(DAYS_SINCE_LAST_SEEN)},
+      ${join(metrics, ', ')}
+    FROM (${groupRowsQuery(t, projectId, groupType, where)}) AS g
+    LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where)}) AS u ON u.group_value = g.group_value`;
+}
+
+/** One row of groupsWithUsage as ClickHouse returns it. */
+export interface GroupUsageRow {
+  group_value: string;
+  group_properties: Record<string, string>;
+  properties_json: string;
+  first_seen: number | string;
+  last_seen: number | string;
+  [column: string]: unknown;
+}
+
+/** The numbers of a row: every metric column and days_since_last_seen (null where ClickHouse gave NULL). */
+export function usageNumbers(r: Record<string, unknown>): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const c of NUMERIC_COLUMNS) {
+    const v = r[c];
+    out[c] = v === null || v === undefined ? null : Number(v);
+  }
+  return out;
+}
+
+/** One group's events and active users per UTC day over [from, to] (rows: d 'YYYY-MM-DD', events, users); days without usage are absent. */
+export function dailyUsageQuery(t: TableRef, projectId: number, groupType: string, groupValue: string, from: string, to: string): Sql {
+  return sql`SELECT toString(day) AS d, sum(events) AS events, uniqMerge(users) AS users
+    FROM ${trusted(t('group_daily_usage'))}
+    WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
+      AND day >= toDate(${param(from, 'String')}) AND day <= toDate(${param(to, 'String')})
+    GROUP BY day ORDER BY day`;
+}
+
+/** The last complete UTC day before `now`: the default end of every usage window. */
+export function lastCompleteDay(now: number): string {
+  return new Date(Math.floor(now / 86_400_000) * 86_400_000 - 86_400_000).toISOString().slice(0, 10);
+}
