@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codecs, type IngestRecord } from '@groupscope/events';
+import { codecs, isMark, type IngestRecord } from '@groupscope/events';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { testKafka, waitFor, TopicReader } from '@groupscope/testing';
@@ -19,7 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-https-'));
 const registry = new ProjectRegistry(join(dir, 'projects.json'));
 const project = registry.create('https');
 const ingest: IngestRecord[] = [];
-const reader = new TopicReader(tk.kafka, [tk.topics.ingest], { onMessage: (m) => void ingest.push(codecs.ingest.decode(m.value!, m.headers)) });
+// the gateway's watermark marks share the topic with the records
+const reader = new TopicReader(tk.kafka, [tk.topics.ingest], { onMessage: (m) => void (isMark(m.headers) || ingest.push(codecs.ingest.decode(m.value!, m.headers))) });
 let gw: RunningGateway;
 let ca: Buffer;
 

@@ -42,7 +42,7 @@ export const queryEnv = {
   QUERY_MAX_RESULT_BYTES: int(64 * 1024 ** 2, { min: 1024 }),
   QUERY_MAX_CONCURRENT: int(8, { min: 1, max: 1000 }),
   QUERY_MAX_CONCURRENT_PER_PROJECT: int(4, { min: 1, max: 1000 }),
-  QUERY_QUEUE_MS: int(2000, { min: 0, max: 600_000 }),
+  QUERY_QUEUE_MS: int(30_000, { min: 0, max: 600_000 }),
   QUERY_MAX_QUEUED_PER_PROJECT: int(16, { min: 0, max: 10_000 }),
   /** dynamic group properties: scheduler on/off (for every scheduled job), check interval, Kafka publish deadline */
   ...dynamicEnv,

@@ -107,6 +107,9 @@ describe('dynamic group properties', () => {
         user_id: null,
         device_id: null,
         insert_id: `${id}:${now}:acme`,
+        // published by the query service, not received by a gateway: no receive position (applied as it comes)
+        receive_pos: 0,
+        producer_id: '',
       },
     });
   });

@@ -55,6 +55,8 @@ export async function startTestService(ch: ClickHouse, opts: TestServiceOptions 
     KAFKA_CLIENT_ID: opts.kafka?.clientId ?? 'test',
     TOPIC_PREFIX: opts.kafka?.topicPrefix ?? 'unused.',
     DYNAMIC_PROPERTIES_PUBLISH_TIMEOUT_MS: String(opts.kafka?.publishTimeoutMs ?? 10_000),
+    // tests send a few requests at once on a busy machine: they wait for a slot rather than meet a 429
+    QUERY_QUEUE_MS: '120000',
     ...opts.env,
   } as NodeJS.ProcessEnv);
   const query = buildQuery({ config, logger: silentLogger, ch, registry, now: opts.now });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { codecs, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
+import { codecs, isMark, type GroupIdentifyRecord, type IngestRecord } from '@groupscope/events';
 import type { Headers as KafkaHeaders } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
@@ -36,6 +36,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 
 const reader = new TopicReader(tk.kafka, [tk.topics.ingest, tk.topics.groupIdentify, tk.topics.dlq], {
   onMessage: (m) => {
+    if (isMark(m.headers)) return; // the gateway's watermark marks
     if (m.topic === tk.topics.ingest) ingest.push(codecs.ingest.decode(m.value!, m.headers));
     else if (m.topic === tk.topics.groupIdentify) groups.push(codecs.groupIdentify.decode(m.value!, m.headers));
     else dead.push({ headers: headerText(m.headers), value: JSON.parse(m.value!.toString()) });
