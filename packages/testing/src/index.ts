@@ -10,6 +10,7 @@ export { uniqueName } from './names';
 export * from './records';
 export * from './kafka';
 export * from './count-rows';
+export * from './ports';
 
 export interface WaitOptions {
   timeoutMs?: number;

@@ -3,7 +3,7 @@
 // the schedule runs it again the next day, bad definitions are 400s and an unreachable Kafka is a 503.
 import { codecs, groupKey, type GroupIdentifyRecord } from '@groupscope/events';
 import { withAdmin } from '@groupscope/kafka';
-import { testClickHouse, testKafka, waitFor, DAY, HOUR, insertEvents, insertGroupChanges, TopicReader, type TestClickHouse, type TestKafka } from '@groupscope/testing';
+import { testClickHouse, testKafka, waitFor, closedPort, DAY, HOUR, insertEvents, insertGroupChanges, TopicReader, type TestClickHouse, type TestKafka } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
 import { startTestService, type TestService } from './service';
 
@@ -162,7 +162,7 @@ describe('dynamic group properties', () => {
   });
 
   it('answers 503 when Kafka is unreachable, and records no run', async () => {
-    const offline = await startTestService(ch, { kafka: { brokers: ['127.0.0.1:34092'], clientId: 'test', topicPrefix: tk.prefix, publishTimeoutMs: 2000 }, now: () => now + 2 * DAY });
+    const offline = await startTestService(ch, { kafka: { brokers: [`127.0.0.1:${await closedPort()}`], clientId: 'test', topicPrefix: tk.prefix, publishTimeoutMs: 2000 }, now: () => now + 2 * DAY });
     try {
       // a fresh registry: its first project has A's id
       const res = await offline.call(offline.projects[0]!, 'POST', `/api/3/dynamic-properties/${id}/run`);
