@@ -132,6 +132,10 @@ interface StoredEvent {
   device_id: string;
   insert_id: string;
   platform: string;
+  user_agent: string;
+  ip: string;
+  /** event time, ms */
+  time: number;
   plan: string;
   /** the values of the Organization group the event is attributed to */
   organization: string[];
@@ -142,7 +146,9 @@ const storedEvents = (keys: NewKeys) =>
   queryRows<StoredEvent>(
     stack.ch,
     sql`SELECT insert_id, any(event_type) AS event_type, any(user_id) AS user_id, any(device_id) AS device_id,
-          any(context['platform']) AS platform, any(user_properties['plan']) AS plan, any(groups['Organization']) AS organization, count() AS n
+          any(context['platform']) AS platform,
+          any(context['user_agent']) AS user_agent, any(context['ip']) AS ip, toFloat64(toUnixTimestamp64Milli(any(event_time))) AS time,
+          any(user_properties['plan']) AS plan, any(groups['Organization']) AS organization, count() AS n
         FROM ${trusted(stack.ch.table('events'))} WHERE project_id = ${param(keys.project_id, 'UInt32')}
         GROUP BY insert_id ORDER BY min(event_time), insert_id`,
   );
@@ -183,6 +189,7 @@ function sentMessages(seen: Seen[]): { type: string; messageId: string; userId?:
 }
 
 const path = (url: string) => new URL(url).pathname;
+const started = Date.now();
 const ORG = 'Acme Browser, Inc.';
 
 describe('@segment/analytics-next in headless Chromium, from another origin, to the query API', () => {
@@ -229,6 +236,12 @@ describe('@segment/analytics-next in headless Chromium, from another origin, to 
       expect(stored.map((e) => e.insert_id).sort()).toEqual(sent.filter((m) => m.type === 'track' || m.type === 'page').map((m) => m.messageId).sort());
       for (const e of stored) {
         expect(e).toMatchObject({ n: 1, user_id: 'alice@acme.test', device_id: ids.anonymousId, platform: 'Web', plan: 'pro', organization: [ORG] });
+        // the browser's context, and the request's address where the library sends none
+        expect(e.user_agent).toContain('HeadlessChrome');
+        expect(e.ip).toBe('127.0.0.1');
+        // the message's timestamp, corrected by its sentAt (one clock here: no skew to remove)
+        expect(e.time).toBeGreaterThanOrEqual(started - 5000);
+        expect(e.time).toBeLessThanOrEqual(Date.now());
       }
 
       // the query API: the events counted by account, and the account holding the group() traits as properties
@@ -280,7 +293,12 @@ describe('@segment/analytics-next in headless Chromium, from another origin, to 
       await waitFor(async () => (await count(batched, sql`event_type = 'Invoice Sent'`)) >= 12, { message: 'the events written, the last batch included' });
       const stored = await storedEvents(batched);
       expect(stored.map((e) => e.event_type).sort()).toEqual([...Array<string>(12).fill('Invoice Sent'), 'Loaded a Page']);
-      for (const e of stored) expect(e).toMatchObject({ n: 1, user_id: 'bob@globex.test', device_id: ids.anonymousId, plan: 'team', organization: ['Globex'] });
+      for (const e of stored) {
+        expect(e).toMatchObject({ n: 1, user_id: 'bob@globex.test', device_id: ids.anonymousId, plan: 'team', organization: ['Globex'] });
+        // a batch's messages lose their own sentAt: the batch's corrects their timestamps
+        expect(e.time).toBeGreaterThanOrEqual(started - 5000);
+        expect(e.time).toBeLessThanOrEqual(Date.now());
+      }
       expect(stored.map((e) => e.insert_id)).toEqual(expect.arrayContaining(sent.filter((m) => m.type !== 'identify' && m.type !== 'group').map((m) => m.messageId)));
       expect(await segmentation(batched, 'Invoice Sent', { m: 'totals' })).toBe(12);
       expect(await segmentation(batched, 'Invoice Sent', { countGroup: 'Organization' })).toBe(1);
