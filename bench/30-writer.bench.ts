@@ -18,7 +18,7 @@ import { COLUMNS, eventRowObjects } from '@groupscope/schema';
 import { loadWriterConfig, startWriter } from '@groupscope/writer';
 import type { Bench, BenchContext, BenchResult } from './harness';
 import { percentile, rate, round, stopChild, waitReady } from './harness';
-import { rawInsertRate } from './baselines';
+import { kafkaBaselinesOnce, kafkaRatios, rawInsertRate } from './baselines';
 
 const root = join(__dirname, '..');
 const PARTITIONS = 4;
@@ -130,11 +130,15 @@ async function throughput(ctx: BenchContext): Promise<BenchResult> {
   }
   const w = rate(rows, Math.min(...writerMs));
   const raw = rate(rawRowCount, Math.min(...rawMs));
+  // beside the Kafka baselines the writer counts in events (records read), as the other stages do
+  const events = rate(n, Math.min(...writerMs));
+  const kafkaBase = await kafkaBaselinesOnce(ctx);
   return {
     name: `writer rows/s into the ClickHouse server over HTTP (${n} enriched events -> ${rows} rows, ${PARTITIONS} partitions, defaults 50k rows / 1 s)`,
     figure: { value: round(w, 0), unit: 'rows/s' },
     baseline: { name: `raw @clickhouse/client insert of the same rows into the same server, 50k-row batches`, value: round(raw, 0), unit: 'rows/s' },
     ratio: round(w / raw, 2),
+    ratios: kafkaRatios(events, kafkaBase),
     goal: '>= 0.8 of baseline',
     extra: {
       embedded_chdb_before: 'writer 0.82 of a raw chDB insert (raw 71k rows/s)',

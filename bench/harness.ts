@@ -16,6 +16,11 @@ export interface BenchResult {
   baseline?: { name: string } & Figure;
   /** figure / baseline (for rates), or baseline / figure (for latencies): >1 means faster than the baseline */
   ratio?: number;
+  /**
+   * ratios to further baselines of the same run, by baseline (e.g. java_producer: this rate / Kafka's Java
+   * producer's records/s); printed as columns of their own
+   */
+  ratios?: Record<string, number>;
   /** the goal the issue sets, as text (e.g. ">= 0.5 of baseline") */
   goal?: string;
   extra?: Record<string, number | string>;
