@@ -13,7 +13,7 @@ import { recordMessage, topicNames, topicSpecs, type IngestRecord } from '@group
 import { createKafka, withAdmin } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { Bench, BenchContext, BenchResult } from './harness';
-import { percentile, rate, round, stopChild, waitReady } from './harness';
+import { cpuProfArgs, percentile, rate, round, stopChild, waitReady } from './harness';
 import { BENCH_PARTITIONS, kafkaBaselinesOnce, rawProducerRate, type RawMessage } from './baselines';
 
 const root = join(__dirname, '..');
@@ -95,7 +95,7 @@ async function load(url: string, bodies: Buffer[], eventsPerBody: number, reques
 }
 
 async function startGatewayProcess(ctx: BenchContext, port: number, projectsFile: string, microbatch: boolean, prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/gateway/src/main.ts')], {
+  const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(root, 'services/gateway/src/main.ts')], {
     cwd: root,
     env: {
       ...process.env,

@@ -81,3 +81,12 @@ export function stopChild(child: ChildProcess): Promise<void> {
     setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
   });
 }
+
+/**
+ * node flags that make a service process write a CPU profile (.cpuprofile, for `npx tsx bench/cpu-top.ts` or a
+ * flame-graph viewer) into BENCH_CPU_PROF when it exits; none when BENCH_CPU_PROF is unset.
+ */
+export function cpuProfArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
