@@ -112,7 +112,7 @@ const SETTINGS = { max_insert_threads: 2, max_threads: 2 };
 export async function generateEvents(ch: ClickHouse, o: GenerateOptions): Promise<Generated> {
   const users = Math.max(10, Math.floor(o.events / 10));
   const accounts = Math.max(8, Math.floor(o.events / 500));
-  const chunk = o.chunk ?? 250_000;
+  const chunk = o.chunk ?? 100_000;
   const eventCols = trusted(COLUMNS.events.join(', '));
   const groupCols = trusted(COLUMNS.event_groups.join(', '));
   const groupExprs = trusted(COLUMNS.event_groups.map((c) => EVENT_GROUPS_FROM_LINE[c] ?? c).join(', '));
