@@ -7,7 +7,7 @@
 // a raw chDB insert, at 71k rows/s raw, before every service reached ClickHouse over HTTP.
 // Then end-to-end latency at a steady load: gateway 200 -> the event visible to a query, with the gateway and the
 // enricher in their own processes (as `npm start` runs them) and the writer in this one.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { queryRows, sql, trusted, param, type ClickHouse } from '@groupscope/clickhouse';
@@ -17,10 +17,9 @@ import { ProjectRegistry } from '@groupscope/projects';
 import { COLUMNS, eventRowObjects } from '@groupscope/schema';
 import { loadWriterConfig, startWriter } from '@groupscope/writer';
 import type { Bench, BenchContext, BenchResult } from './harness';
-import { percentile, rate, round, stopChild, waitReady } from './harness';
+import { percentile, rate, round, spawnService, stopChild, waitReady } from './harness';
 import { kafkaBaselinesOnce, kafkaRatios, rawInsertRate } from './baselines';
 
-const root = join(__dirname, '..');
 const PARTITIONS = 4;
 const ROUNDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -150,14 +149,6 @@ async function throughput(ctx: BenchContext): Promise<BenchResult> {
 }
 
 // ---- end-to-end latency
-
-function spawnService(ctx: BenchContext, service: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(root, `services/${service}/src/main.ts`)], {
-    cwd: root,
-    env: { ...process.env, KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
 
 async function latency(ctx: BenchContext): Promise<BenchResult> {
   const seconds = ctx.quick ? 10 : 30;

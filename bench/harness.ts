@@ -1,5 +1,6 @@
 // What every benchmark module (bench/*.bench.ts) exports, and helpers they share.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Logger } from '@groupscope/logger';
 import type { ClickHouse } from '@groupscope/clickhouse';
 
@@ -89,4 +90,14 @@ export function stopChild(child: ChildProcess): Promise<void> {
 export function cpuProfArgs(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+/** Starts services/<service>/src/main.ts in its own process against the bench's broker (CPU-profiled with BENCH_CPU_PROF). */
+export function spawnService(ctx: BenchContext, service: string, env: Record<string, string>, partitions = 4): ChildProcess {
+  const root = join(__dirname, '..');
+  return spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(root, `services/${service}/src/main.ts`)], {
+    cwd: root,
+    env: { ...process.env, KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_PARTITIONS: String(partitions), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
