@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '@groupscope/logger';
-import type { ClickHouse } from '@groupscope/clickhouse';
+import { param, queryRows, sql, type ClickHouse } from '@groupscope/clickhouse';
 
 export interface Figure {
   value: number;
@@ -100,4 +100,27 @@ export function spawnService(ctx: BenchContext, service: string, env: Record<str
     env: { ...process.env, KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_PARTITIONS: String(partitions), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+/** p50/p95 (ms) of `runs` calls of `fn`, after one untimed warm-up call (caches, first part loads). */
+export async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number; samples: number[] }> {
+  await fn(); // warm-up: caches, first part loads
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), samples };
+}
+
+/** Waits until ClickHouse has no merge running in the database of `ch`, or `maxMs` passed. */
+export async function settleMerges(ch: ClickHouse, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    const rows = await queryRows<{ n: number }>(ch, sql`SELECT count() AS n FROM system.merges WHERE database = ${param(ch.database, 'String')}`);
+    if (Number(rows[0]?.n ?? 0) === 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
