@@ -7,7 +7,7 @@
 // a raw chDB insert, at 71k rows/s raw, before every service reached ClickHouse over HTTP.
 // Then end-to-end latency at a steady load: gateway 200 -> the event visible to a query, with the gateway and the
 // enricher in their own processes (as `npm start` runs them) and the writer in this one.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { queryRows, sql, trusted, param, type ClickHouse } from '@groupscope/clickhouse';
@@ -17,10 +17,9 @@ import { ProjectRegistry } from '@groupscope/projects';
 import { COLUMNS, eventRowObjects } from '@groupscope/schema';
 import { loadWriterConfig, startWriter } from '@groupscope/writer';
 import type { Bench, BenchContext, BenchResult } from './harness';
-import { percentile, rate, round, stopChild, waitReady } from './harness';
-import { rawInsertRate } from './baselines';
+import { percentile, rate, round, spawnService, stopChild, waitReady } from './harness';
+import { kafkaBaselinesOnce, kafkaRatios, rawInsertRate } from './baselines';
 
-const root = join(__dirname, '..');
 const PARTITIONS = 4;
 const ROUNDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,11 +129,15 @@ async function throughput(ctx: BenchContext): Promise<BenchResult> {
   }
   const w = rate(rows, Math.min(...writerMs));
   const raw = rate(rawRowCount, Math.min(...rawMs));
+  // beside the Kafka baselines the writer counts in events (records read), as the other stages do
+  const events = rate(n, Math.min(...writerMs));
+  const kafkaBase = await kafkaBaselinesOnce(ctx);
   return {
     name: `writer rows/s into the ClickHouse server over HTTP (${n} enriched events -> ${rows} rows, ${PARTITIONS} partitions, defaults 50k rows / 1 s)`,
     figure: { value: round(w, 0), unit: 'rows/s' },
     baseline: { name: `raw @clickhouse/client insert of the same rows into the same server, 50k-row batches`, value: round(raw, 0), unit: 'rows/s' },
     ratio: round(w / raw, 2),
+    ratios: kafkaRatios(events, kafkaBase),
     goal: '>= 0.8 of baseline',
     extra: {
       embedded_chdb_before: 'writer 0.82 of a raw chDB insert (raw 71k rows/s)',
@@ -146,14 +149,6 @@ async function throughput(ctx: BenchContext): Promise<BenchResult> {
 }
 
 // ---- end-to-end latency
-
-function spawnService(ctx: BenchContext, service: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(root, `services/${service}/src/main.ts`)], {
-    cwd: root,
-    env: { ...process.env, KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
 
 async function latency(ctx: BenchContext): Promise<BenchResult> {
   const seconds = ctx.quick ? 10 : 30;

@@ -17,31 +17,10 @@ import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { loadQueryConfig, startQuery } from '@groupscope/query';
 import type { Bench, BenchResult } from './harness';
-import { percentile, rate, round } from './harness';
+import { rate, round, settleMerges, timeRuns } from './harness';
 
 const DAY = 86_400_000;
 const DAYS = 60;
-
-async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  await fn(); // warm-up: caches, first part loads
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
-}
-
-async function settleMerges(ch: ClickHouse, maxMs: number): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  while (Date.now() < deadline) {
-    const rows = await queryRows<{ n: number }>(ch, sql`SELECT count() AS n FROM system.merges WHERE database = ${param(ch.database, 'String')}`);
-    if (Number(rows[0]?.n ?? 0) === 0) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 const bench: Bench = {
   name: 'account list and health scores',

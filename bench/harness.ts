@@ -1,7 +1,8 @@
 // What every benchmark module (bench/*.bench.ts) exports, and helpers they share.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Logger } from '@groupscope/logger';
-import type { ClickHouse } from '@groupscope/clickhouse';
+import { param, queryRows, sql, type ClickHouse } from '@groupscope/clickhouse';
 
 export interface Figure {
   value: number;
@@ -16,6 +17,11 @@ export interface BenchResult {
   baseline?: { name: string } & Figure;
   /** figure / baseline (for rates), or baseline / figure (for latencies): >1 means faster than the baseline */
   ratio?: number;
+  /**
+   * ratios to further baselines of the same run, by baseline (e.g. java_producer: this rate / Kafka's Java
+   * producer's records/s); printed as columns of their own
+   */
+  ratios?: Record<string, number>;
   /** the goal the issue sets, as text (e.g. ">= 0.5 of baseline") */
   goal?: string;
   extra?: Record<string, number | string>;
@@ -75,4 +81,46 @@ export function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
   });
+}
+
+/**
+ * node flags that make a service process write a CPU profile (.cpuprofile, for `npx tsx bench/cpu-top.ts` or a
+ * flame-graph viewer) into BENCH_CPU_PROF when it exits; none when BENCH_CPU_PROF is unset.
+ */
+export function cpuProfArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+/** Starts services/<service>/src/main.ts in its own process against the bench's broker (CPU-profiled with BENCH_CPU_PROF). */
+export function spawnService(ctx: BenchContext, service: string, env: Record<string, string>, partitions = 4): ChildProcess {
+  const root = join(__dirname, '..');
+  return spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(root, `services/${service}/src/main.ts`)], {
+    cwd: root,
+    env: { ...process.env, KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_PARTITIONS: String(partitions), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+/** p50/p95 (ms) of `runs` calls of `fn`, after one untimed warm-up call (caches, first part loads). */
+export async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number; samples: number[] }> {
+  await fn(); // warm-up: caches, first part loads
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), samples };
+}
+
+/** Waits until ClickHouse has no merge running in the database of `ch`, or `maxMs` passed. */
+export async function settleMerges(ch: ClickHouse, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    const rows = await queryRows<{ n: number }>(ch, sql`SELECT count() AS n FROM system.merges WHERE database = ${param(ch.database, 'String')}`);
+    if (Number(rows[0]?.n ?? 0) === 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

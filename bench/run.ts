@@ -88,7 +88,8 @@ async function main() {
       try {
         for (const r of await bench.run(ctx)) {
           results.push({ bench: bench.name, ...r });
-          console.log(`   ${r.name}: ${r.figure.value} ${r.figure.unit}${r.baseline ? ` (baseline ${r.baseline.name}: ${r.baseline.value} ${r.baseline.unit}, ratio ${r.ratio})` : ''}`);
+          const more = Object.entries(r.ratios ?? {}).map(([k, v]) => `, ${k} ${v}`).join('');
+          console.log(`   ${r.name}: ${r.figure.value} ${r.figure.unit}${r.baseline ? ` (baseline ${r.baseline.name}: ${r.baseline.value} ${r.baseline.unit}, ratio ${r.ratio})` : ''}${more}`);
         }
       } catch (err) {
         console.error(`   FAILED: ${(err as Error).stack}`);
@@ -111,6 +112,8 @@ async function main() {
     value: `${r.figure.value} ${r.figure.unit}`,
     baseline: r.baseline ? `${r.baseline.value} ${r.baseline.unit} (${r.baseline.name})` : '',
     ratio: r.ratio ?? '',
+    'vs java producer': r.ratios?.java_producer ?? '',
+    'vs kafkajs pipelined': r.ratios?.kafkajs_pipelined ?? '',
     goal: r.goal ?? '',
   }));
   console.log('');

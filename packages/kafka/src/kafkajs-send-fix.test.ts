@@ -1,6 +1,6 @@
 // The producer send loop that replaces kafkajs' own: installed before kafkajs loads, and a retry after a leader
 // moves sends every partition not yet acknowledged, once, with the sequence numbers of its first attempt.
-import { createSendMessages } from './kafkajs-send-fix';
+import { createSendMessages, groupMessagesPerPartition } from './kafkajs-send-fix';
 import './index';
 
 interface Produced {
@@ -98,4 +98,16 @@ it('retries the same records when the leader that failed is the only one', async
   await f.send({ acks: -1, topicMessages: [{ topic: 't', messages: messages(0, 3) }] });
   expect(f.produced).toEqual([{ broker: 2, topic: 't', partition: 0, firstSequence: 0, count: 3 }]);
   expect(f.sequences.get('t:0')).toBe(3);
+});
+
+it('groups a send\'s records by the partition the partitioner picks, each partition keeping their order', () => {
+  const partitioner = ({ message }: { message: { key: string } }) => Number(message.key) % 3;
+  const records = Array.from({ length: 10 }, (_, i) => ({ key: String(i), value: `v${i}` }));
+  const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}, {}, {}], messages: records, partitioner });
+  expect(Object.fromEntries(Object.entries(grouped).map(([p, list]) => [p, list.map((m) => m.key)]))).toEqual({
+    0: ['0', '3', '6', '9'],
+    1: ['1', '4', '7'],
+    2: ['2', '5', '8'],
+  });
+  expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: records, partitioner })).toEqual({});
 });

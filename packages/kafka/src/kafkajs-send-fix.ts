@@ -11,11 +11,25 @@
 // appended and replicated is recognised by its sequence numbers instead of being written twice or lost. An attempt
 // waits for all its requests before retrying, so no two requests for one partition are ever in flight.
 /* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs' internals are untyped */
-const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition');
 const createTopicData = require('kafkajs/src/producer/createTopicData');
 const responseSerializer = require('kafkajs/src/producer/responseSerializer');
 const { staleMetadata } = require('kafkajs/src/protocol/error');
 const { KafkaJSMetadataNotLoaded, KafkaJSError } = require('kafkajs/src/errors');
+
+/**
+ * A send's records by partition, in their order. kafkajs' own grouping copies a partition's whole list for every
+ * record it appends (quadratic in the records of a send: ~1M copies for a send of 3000 records to 4 partitions),
+ * which showed in the gateway's and the enricher's CPU profiles; this one appends in place.
+ */
+export function groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner }: { topic: string; partitionMetadata: unknown[]; messages: any[]; partitioner: any }): Record<string, any[]> {
+  const out: Record<string, any[]> = {};
+  if (partitionMetadata.length === 0) return out;
+  for (const message of messages) {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    (out[partition] ??= []).push(message);
+  }
+  return out;
+}
 
 interface SendDeps {
   logger: any;
@@ -49,7 +63,7 @@ export function createSendMessages({ logger, cluster, partitioner, eosManager, r
         if (!messagesPerPartition) {
           const partitionMetadata = cluster.findTopicPartitionMetadata(topic);
           if (partitionMetadata.length === 0) throw new KafkaJSMetadataNotLoaded('Producing to topic without metadata');
-          messagesPerPartition = groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner }) as Record<string, any[]>;
+          messagesPerPartition = groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner });
           grouped.set(topic, messagesPerPartition);
         }
         const open = Object.keys(messagesPerPartition).map(Number).filter((p) => !isAcked(topic, p));
