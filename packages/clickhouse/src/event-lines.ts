@@ -49,5 +49,5 @@ export function eventLinesInsert(ch: ClickHouse, table: EventTable, fence?: Writ
  */
 export async function insertEventLines(ch: ClickHouse, table: EventTable, lines: Buffer | readonly (Buffer | string)[], fence?: WriterFence): Promise<void> {
   if (Buffer.isBuffer(lines) ? lines.length === 0 : lines.length === 0) return;
-  await execWithBody(ch, eventLinesInsert(ch, table, fence), lines, undefined, fence ? { queryId: fencedQueryId(fence) } : {});
+  await execWithBody(ch, eventLinesInsert(ch, table, fence), lines, undefined, fence ? { queryId: fencedQueryId(ch, fence) } : {});
 }

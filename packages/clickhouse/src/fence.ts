@@ -24,18 +24,21 @@ export const FENCED_OUT = 'groupscope_writer_fenced_out';
 
 const QUERY_ID_PREFIX = 'groupscope-writer:';
 
-/** A new query_id for an INSERT under `fence`, naming its topic and partitions (read back by runningFencedInserts). */
-export function fencedQueryId(fence: Pick<WriterFence, 'topic' | 'partitions'>): string {
-  return `${QUERY_ID_PREFIX}${fence.topic}:${[...new Set(fence.partitions)].join(',')}:${randomUUID()}`;
+/**
+ * A new query_id for an INSERT under `fence` into `ch`'s database, naming the database, topic and partitions (read
+ * back by runningFencedInserts: the process list shows neither the statement's database nor its text as sent).
+ */
+export function fencedQueryId(ch: ClickHouse, fence: Pick<WriterFence, 'topic' | 'partitions'>): string {
+  return `${QUERY_ID_PREFIX}${ch.database}:${fence.topic}:${[...new Set(fence.partitions)].join(',')}:${randomUUID()}`;
 }
 
-/** The topic and partitions a writer's query_id names (undefined for any other query_id). */
-export function parseFencedQueryId(queryId: string): { topic: string; partitions: number[] } | undefined {
+/** The database, topic and partitions a writer's query_id names (undefined for any other query_id). */
+export function parseFencedQueryId(queryId: string): { database: string; topic: string; partitions: number[] } | undefined {
   if (!queryId.startsWith(QUERY_ID_PREFIX)) return undefined;
-  // Kafka topic names hold no ':' (letters, digits, '.', '_', '-')
-  const [topic, partitions, id] = queryId.slice(QUERY_ID_PREFIX.length).split(':');
-  if (!topic || partitions === undefined || !id) return undefined;
-  return { topic, partitions: partitions.split(',').filter((p) => p !== '').map(Number) };
+  // neither database names (createClickHouse checks them) nor Kafka topic names (letters, digits, '.', '_', '-') hold ':'
+  const [database, topic, partitions, id] = queryId.slice(QUERY_ID_PREFIX.length).split(':');
+  if (!database || !topic || partitions === undefined || !id) return undefined;
+  return { database, topic, partitions: partitions.split(',').filter((p) => p !== '').map(Number) };
 }
 
 /**
@@ -74,10 +77,10 @@ export async function runningFencedInserts(ch: ClickHouse): Promise<{ queryId: s
   const rows = await queryRows<{ query_id: string }>(
     ch,
     sql`SELECT query_id FROM system.processes
-        WHERE startsWith(query_id, ${param(QUERY_ID_PREFIX, 'String')}) AND current_database = ${param(ch.database, 'String')}`,
+        WHERE startsWith(query_id, ${param(`${QUERY_ID_PREFIX}${ch.database}:`, 'String')})`,
   );
   return rows.flatMap((r) => {
     const named = parseFencedQueryId(r.query_id);
-    return named ? [{ queryId: r.query_id, ...named }] : [];
+    return named && named.database === ch.database ? [{ queryId: r.query_id, topic: named.topic, partitions: named.partitions }] : [];
   });
 }

@@ -148,7 +148,7 @@ export async function insertLines(
   const into = sql`INSERT INTO ${tableRef(ch, table)} (${columnList(columns)})`;
   if (!opts.fence) return execWithBody(ch, sql`${into} FORMAT ${format}`, lines, opts.settings);
   const q = sql`${into} SELECT * FROM input() WHERE ${fenceCondition(ch, opts.fence)} FORMAT ${format}`;
-  await execWithBody(ch, q, lines, opts.settings, { queryId: fencedQueryId(opts.fence) });
+  await execWithBody(ch, q, lines, opts.settings, { queryId: fencedQueryId(ch, opts.fence) });
 }
 
 /** Inserts rows as JSONEachRow. */
