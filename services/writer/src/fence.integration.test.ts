@@ -1,11 +1,10 @@
 // The fence against the real ClickHouse server: a new owner waits for an older owner's INSERT that was already
 // running (and then sees its rows), refuses the older owner's later INSERTs, and kills an older INSERT that runs past
 // the grace period. The slow INSERT stands for a zombie's: it carries the older token and a writer's query_id.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { exec, fenceCondition, fencedQueryId, isFencedOut, param, queryRows, runningFencedInserts, sql, tableRef, trusted, type WriterFence } from '@groupscope/clickhouse';
 import { testClickHouse, uniqueName, waitFor, type TestClickHouse } from '@groupscope/testing';
 import { Fences } from './fence';
+import { capturingLogger } from '../test/logs';
 
 jest.setTimeout(120_000);
 
@@ -29,17 +28,6 @@ const insertUnder = (fence: WriterFence, rows: number, seconds = 0) =>
   );
 const stored = async () => Number((await queryRows<{ n: number }>(ch, sql`SELECT count() AS n FROM ${tableRef(ch, 'zombie_rows')}`))[0]!.n);
 
-function capturingLogger() {
-  const msgs: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) msgs.push((JSON.parse(line) as { msg: string }).msg);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), msgs };
-}
-
 async function owner(topic: string, opts: { killAfterMs?: number } = {}) {
   const log = capturingLogger();
   const fences = new Fences({ ch, logger: log.logger, pollMs: 50, ...opts });
@@ -61,7 +49,7 @@ it('waits for an older owner INSERT already running, sees its rows, and refuses 
   // in place only once A's INSERT was over: its rows are there for B's watermark read
   expect(await stored()).toBe(3);
   await expect(slow).resolves.toBeUndefined();
-  expect(logB.msgs).toContain('fence_waiting_for_older_inserts');
+  expect(logB.lines.map((l) => l.msg)).toContain('fence_waiting_for_older_inserts');
 
   // A, evicted without knowing, inserts again: refused, nothing stored
   const late = await insertUnder(a.fence, 5).catch((err: unknown) => err);
@@ -91,7 +79,7 @@ it('kills an older INSERT that is still running after the grace period, then is 
   const fencesB = new Fences({ ch, logger: logB.logger, pollMs: 50, killAfterMs: 0 });
   fencesB.assigned(1, { [topic]: [0] });
   await fencesB.establish(1);
-  expect(logB.msgs).toContain('fence_killing_older_inserts');
+  expect(logB.lines.map((l) => l.msg)).toContain('fence_killing_older_inserts');
   expect(await runningFencedInserts(ch)).not.toContainEqual(expect.objectContaining({ topic }));
   // killed before it stored anything (or, had it been past that point, finished): never half of it
   expect([before, before + 3]).toContain(await stored());

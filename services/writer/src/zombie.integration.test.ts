@@ -4,18 +4,15 @@
 // expires, writer B takes every partition, reads the watermarks, writes everything and commits. Then A is resumed:
 // the INSERT it had planned goes out at once, with the same records B stored. ClickHouse must refuse it (the fence),
 // A must drop the batch without committing, and every row must be stored exactly once.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { committedOffsets, withAdmin } from '@groupscope/kafka';
 import { InputProducer, changeMessage, enrichedEvent, eventMessage, groupChange, testClickHouse, testKafka, uniqueName, waitFor, writerTableCounts } from '@groupscope/testing';
 import { startWriter } from './index';
+import { runWriterChild, writerChildEnv } from '../test/child';
 import { testWriterConfig } from '../test/config';
+import { capturingLogger } from '../test/logs';
 
 jest.setTimeout(300_000);
 
-const root = join(__dirname, '..', '..', '..');
 const EVENTS = 300;
 const CHANGES = 40;
 const expected = {
@@ -24,17 +21,6 @@ const expected = {
   groups: { rows: CHANGES, distinct: CHANGES },
   group_property_history: { rows: 2 * CHANGES, distinct: 2 * CHANGES },
 };
-
-function capturingLogger() {
-  const lines: { msg: string; [k: string]: unknown }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as { msg: string });
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), saw: (msg: string) => lines.filter((l) => l.msg === msg) };
-}
 
 it.each(['events', 'group_property_history'])('a zombie writer resumed before its INSERT into %s stores nothing twice', async (table) => {
   const t = testKafka();
@@ -47,32 +33,12 @@ it.each(['events', 'group_property_history'])('a zombie writer resumed before it
   await input.send('groupChanges', Array.from({ length: CHANGES }, (_, i) => changeMessage(groupChange(i))));
   await input.disconnect();
 
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../test/pause-entry.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-      TOPIC_PREFIX: t.prefix,
-      KAFKA_PARTITIONS: '2',
-      CLICKHOUSE_DATABASE: ch.database,
-      WRITER_GROUP_ID: groupId,
-      WRITER_PORT: '0',
-      WRITER_BATCH_MS: '300',
-      WRITER_SESSION_TIMEOUT_MS: '6000',
-      LOG_LEVEL: 'info',
-      PAUSE_BEFORE_TABLE: table,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const a = runWriterChild('../test/pause-entry.ts', { ...writerChildEnv({ prefix: t.prefix, database: ch.database, groupId }), PAUSE_BEFORE_TABLE: table });
   const logB = capturingLogger();
   let b: Awaited<ReturnType<typeof startWriter>> | null = null;
   const caughtUp = async (topic: string) => {
     const committed = await committedOffsets(t.kafka, groupId, topic);
-    const ends = await withAdmin(t.kafka, (a) => a.fetchTopicOffsets(topic));
+    const ends = await withAdmin(t.kafka, (admin) => admin.fetchTopicOffsets(topic));
     return ends.every((e) => committed.get(e.partition) === Number(e.high));
   };
   // A's output is shown when a wait fails: it tells where A was
@@ -80,13 +46,13 @@ it.each(['events', 'group_property_history'])('a zombie writer resumed before it
     try {
       await waitFor(probe, { timeoutMs: 120_000, message });
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nA's output:\n${out.slice(-3000)}`, { cause: err });
+      throw new Error(`${(err as Error).message}\nA's output:\n${a.output().slice(-3000)}`, { cause: err });
     }
   };
   const allCommitted = async () => (await caughtUp(t.topics.enriched)) && (await caughtUp(t.topics.groupChanges));
   try {
     // A owns both partitions, reads the watermarks, plans, and stops right before the INSERT
-    await waitShowingA(() => out.includes('test_paused_before_insert'), `A pausing before its INSERT into ${table}`);
+    await waitShowingA(() => a.output().includes('test_paused_before_insert'), `A pausing before its INSERT into ${table}`);
 
     // B joins; A's session expires; B takes both partitions and writes and commits everything
     b = await startWriter({
@@ -100,21 +66,21 @@ it.each(['events', 'group_property_history'])('a zombie writer resumed before it
     expect(logB.saw('partitions_fenced').length).toBeGreaterThan(0);
 
     // A resumes: the INSERT it planned goes out with the records B already stored
-    child.kill('SIGCONT');
+    a.kill('SIGCONT');
     await waitShowingA(
-      async () => out.includes('writer_fenced_out') || (await writerTableCounts(ch))[table]!.rows > expected[table as keyof typeof expected].rows,
+      async () => a.output().includes('writer_fenced_out') || (await writerTableCounts(ch))[table]!.rows > expected[table as keyof typeof expected].rows,
       "A's INSERT refused or stored",
     );
-    expect(out).toContain('test_resumed_before_insert');
+    expect(a.output()).toContain('test_resumed_before_insert');
     // whatever the group does next (A rejoins and partitions move again), everything stays committed and stored once
     await waitShowingA(allCommitted, 'everything committed after A came back');
     expect(await writerTableCounts(ch)).toEqual(expected);
-    expect(out).toContain('writer_fenced_out');
+    expect(a.output()).toContain('writer_fenced_out');
   } finally {
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
+    a.kill('SIGCONT');
+    a.kill('SIGTERM');
+    const killer = setTimeout(() => a.kill('SIGKILL'), 20_000);
+    await a.exited;
     clearTimeout(killer);
     await b?.stop();
     await ch.cleanup();
