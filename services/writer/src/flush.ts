@@ -134,12 +134,13 @@ export class Flusher {
       checkCurrent();
     }
     // before any watermark is read: an older owner's INSERT still running would land after the read
+    let token: string;
     try {
       await this.o.fences.establish(snap.generation);
+      token = this.o.fences.token(snap.generation);
     } catch (err) {
       throw failedAt(err instanceof FenceSuperseded ? 'rebalance' : 'fence', err);
     }
-    const token = this.o.fences.token(snap.generation);
     const written =
       (await this.o.inserter.events(snap.parts, checkCurrent, snap.refusals, token)) +
       (await this.o.inserter.changes(snap.parts, checkCurrent, snap.refusals, token));
