@@ -60,14 +60,22 @@ export function isFencedOut(err: unknown): boolean {
   return message.includes(FENCED_OUT);
 }
 
-/** Makes `token` the newest token of `partitions` of `topic` (the time is the server's). */
-export async function writeFence(ch: ClickHouse, topic: string, partitions: readonly number[], token: string): Promise<void> {
+/** Makes `token` the newest token of every partition of `owned` (partitions by topic); the time is the server's. */
+export async function writeFence(ch: ClickHouse, owned: ReadonlyMap<string, readonly number[]>, token: string): Promise<void> {
+  const topics: string[] = [];
+  const partitions: number[] = [];
+  for (const [topic, ps] of owned) {
+    for (const p of ps) {
+      topics.push(topic);
+      partitions.push(p);
+    }
+  }
   if (partitions.length === 0) return;
   // an asynchronous insert could be acknowledged before it is visible: the fence must be in place when this returns
   await exec(
     ch,
     sql`INSERT INTO ${tableRef(ch, FENCE_TABLE)} (topic, partition, token)
-        SELECT ${param(topic, 'String')}, arrayJoin(${param([...partitions], 'Array(UInt32)')}), ${param(token, 'String')}`,
+        SELECT tp.1, tp.2, ${param(token, 'String')} FROM (SELECT arrayJoin(arrayZip(${param(topics, 'Array(String)')}, ${param(partitions, 'Array(UInt32)')})) AS tp)`,
     { async_insert: 0 },
   );
 }

@@ -84,10 +84,8 @@ export class Fences {
   private async put(held: Held): Promise<void> {
     const { ch } = this.o;
     const started = Date.now();
-    for (const [topic, partitions] of held.assignment) {
-      if (this.held !== held) throw new FenceSuperseded();
-      await writeFence(ch, topic, partitions, held.token);
-    }
+    if (this.held !== held) throw new FenceSuperseded();
+    await writeFence(ch, held.assignment, held.token);
     // what was already running: every INSERT that starts from now on reads the new token and is refused
     const overlaps = (q: { topic: string; partitions: number[] }) => held.assignment.get(q.topic)?.some((p) => q.partitions.includes(p)) ?? false;
     let waiting = new Set((await runningFencedInserts(ch)).filter(overlaps).map((q) => q.queryId));

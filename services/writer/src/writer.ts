@@ -68,7 +68,7 @@ export class Writer {
     this.unreportStalls = reportStalls('writer', this.progress);
     this.buffer = new WriteBuffer((topic) => (topic === o.topics.enriched ? 'events' : 'changes'));
     this.watermarks = new TableWatermarks(o.ch);
-    this.fences = new Fences({ ch: o.ch, logger: this.log });
+    this.fences = new Fences({ ch: o.ch, logger: o.logger });
     this.inserter = new Inserter(
       o.ch,
       this.watermarks,
