@@ -1,4 +1,5 @@
 import { classifyFailure, clickhouseErrorCode, DATA_ERROR_CODES, INFRASTRUCTURE_ERROR_CODES } from './errors';
+import { FENCED_OUT } from './fence';
 
 const chError = (code: number, type: string) => Object.assign(new Error(`${type}: something`), { code: String(code), type });
 
@@ -17,6 +18,9 @@ describe('classifyFailure', () => {
     // no code: a network failure
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }), 'infrastructure', undefined],
     [new Error('socket hang up'), 'infrastructure', undefined],
+    // the writer's fence fails with throwIf's code, which rows can raise too: its marker decides
+    [chError(395, 'FUNCTION_THROW_IF_VALUE_IS_NON_ZERO'), 'data', 395],
+    [new Error(`Code: 395. DB::Exception: ${FENCED_OUT}: another writer owns a partition of this insert`), 'fenced', 395],
   ])('%#: %s -> %s', (err, kind, code) => {
     const f = classifyFailure(err);
     expect([f.kind, f.code]).toEqual([kind, code]);

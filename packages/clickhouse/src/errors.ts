@@ -2,7 +2,10 @@
 // rows sent (a value ClickHouse cannot parse or hold): sending the same rows again fails again, so the writer
 // isolates and dead-letters them. Anything else is treated as infrastructure (unreachable, overloaded, read-only,
 // out of memory, a bug in a statement): the rows are fine and the caller stalls and retries. A code not listed is
-// infrastructure: stalling on an unknown error loses nothing, dead-lettering a good row would.
+// infrastructure: stalling on an unknown error loses nothing, dead-lettering a good row would. A third outcome
+// belongs to the writer's fence (fence.ts): the sender no longer owns the rows' partitions, so it must neither retry
+// nor dead-letter them.
+import { FENCED_OUT } from './fence';
 
 /** Error codes (ClickHouse's src/Common/ErrorCodes.cpp) raised by the values of the rows an INSERT carries. */
 export const DATA_ERROR_CODES: ReadonlyMap<number, string> = new Map([
@@ -64,7 +67,11 @@ export const INFRASTRUCTURE_ERROR_CODES: ReadonlyMap<number, string> = new Map([
   [516, 'AUTHENTICATION_FAILED'],
 ]);
 
-export type FailureKind = 'data' | 'infrastructure';
+/**
+ * `fenced`: the writer that sent the statement no longer owns a partition of its rows (fence.ts); nothing was
+ * stored, and sending it again would fail the same way.
+ */
+export type FailureKind = 'data' | 'infrastructure' | 'fenced';
 
 export interface Failure {
   kind: FailureKind;
@@ -90,6 +97,8 @@ export function clickhouseErrorCode(err: unknown): number | undefined {
 export function classifyFailure(err: unknown): Failure {
   const code = clickhouseErrorCode(err);
   const message = err instanceof Error ? err.message : String(err);
+  // checked before the codes: the fence's throwIf shares its code with data errors of the rows
+  if (message.includes(FENCED_OUT)) return { kind: 'fenced', code, name: code === undefined ? undefined : DATA_ERROR_CODES.get(code), message };
   if (code === undefined) return { kind: 'infrastructure', message };
   const data = DATA_ERROR_CODES.get(code);
   if (data) return { kind: 'data', code, name: data, message };

@@ -5,6 +5,7 @@
 // the tables its `want` bits name.
 import { COLUMNS, EVENT_INPUT, EVENT_LINE_STRUCTURE } from '@groupscope/schema';
 import type { ClickHouse } from './client';
+import { fenceCondition, fencedQueryId, type WriterFence } from './fence';
 import { execWithBody, columnList, tableRef } from './query';
 import { sql, trusted, type Sql, type SqlValue } from './sql';
 
@@ -28,18 +29,25 @@ function eventGroupsSelect(): SqlValue {
   return trusted(exprs.join(', '));
 }
 
-/** The INSERT ... SELECT that fills `table` from the event lines of its request body. */
-export function eventLinesInsert(ch: ClickHouse, table: EventTable): Sql {
+/**
+ * The INSERT ... SELECT that fills `table` from the event lines of its request body; with a `fence`, it stores
+ * nothing and fails (isFencedOut) unless the writer still holds every partition of the lines.
+ */
+export function eventLinesInsert(ch: ClickHouse, table: EventTable, fence?: WriterFence): Sql {
   const source = trusted(`input('${EVENT_LINE_STRUCTURE}')`);
+  const fenced = fence ? sql`${fenceCondition(ch, fence)} AND ` : sql``;
   return table === 'events'
     ? sql`INSERT INTO ${tableRef(ch, 'events')} (${columnList(COLUMNS.events)}) SELECT ${columnList(COLUMNS.events)} FROM ${source}
-          WHERE bitTest(want, 0) SETTINGS max_insert_threads = 1 FORMAT JSONCompactEachRow`
+          WHERE ${fenced}bitTest(want, 0) SETTINGS max_insert_threads = 1 FORMAT JSONCompactEachRow`
     : sql`INSERT INTO ${tableRef(ch, 'event_groups')} (${columnList(COLUMNS.event_groups)}) SELECT ${eventGroupsSelect()} FROM ${source}
-          ARRAY JOIN group_rows AS g WHERE bitTest(want, 1) SETTINGS max_insert_threads = 1 FORMAT JSONCompactEachRow`;
+          ARRAY JOIN group_rows AS g WHERE ${fenced}bitTest(want, 1) SETTINGS max_insert_threads = 1 FORMAT JSONCompactEachRow`;
 }
 
-/** Inserts event lines (each ending in '\n') into one of the two tables. */
-export async function insertEventLines(ch: ClickHouse, table: EventTable, lines: Buffer | readonly (Buffer | string)[]): Promise<void> {
+/**
+ * Inserts event lines (each ending in '\n') into one of the two tables. The writer passes its `fence` (the lines'
+ * topic, partitions and its token); the statement then runs under a query_id naming them (runningFencedInserts).
+ */
+export async function insertEventLines(ch: ClickHouse, table: EventTable, lines: Buffer | readonly (Buffer | string)[], fence?: WriterFence): Promise<void> {
   if (Buffer.isBuffer(lines) ? lines.length === 0 : lines.length === 0) return;
-  await execWithBody(ch, eventLinesInsert(ch, table), lines);
+  await execWithBody(ch, eventLinesInsert(ch, table, fence), lines, undefined, fence ? { queryId: fencedQueryId(ch, fence) } : {});
 }

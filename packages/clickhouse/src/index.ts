@@ -4,3 +4,4 @@ export * from './sql';
 export * from './migrate';
 export * from './query';
 export * from './event-lines';
+export * from './fence';

@@ -2,6 +2,7 @@
 // statement is built from bound values and code-owned names.
 import { Readable } from 'node:stream';
 import type { ClickHouse } from './client';
+import { fenceCondition, fencedQueryId, type WriterFence } from './fence';
 import { sql, trusted, type Sql, type SqlValue } from './sql';
 
 type Settings = Record<string, unknown>;
@@ -105,7 +106,13 @@ export async function killQuery(ch: ClickHouse, queryId: string): Promise<void> 
  * FORMAT, or an INSERT ... SELECT FROM input() ... FORMAT): the server reads them as the request body. Nothing
  * re-encodes them on the way.
  */
-export async function execWithBody(ch: ClickHouse, q: Sql, body: Buffer | readonly (Buffer | string)[], settings?: Settings): Promise<void> {
+export async function execWithBody(
+  ch: ClickHouse,
+  q: Sql,
+  body: Buffer | readonly (Buffer | string)[],
+  settings?: Settings,
+  opts: Pick<CallOptions, 'queryId'> = {},
+): Promise<void> {
   const { query, params } = q.build();
   const chunks = Buffer.isBuffer(body) ? [body] : body.map((c) => (typeof c === 'string' ? Buffer.from(c) : c));
   const res = await ch.client.exec({
@@ -113,6 +120,7 @@ export async function execWithBody(ch: ClickHouse, q: Sql, body: Buffer | readon
     query_params: params,
     values: Readable.from(chunks, { objectMode: false }),
     clickhouse_settings: settings as never,
+    query_id: opts.queryId,
   });
   // the (empty) response must be read, or a server connection stays busy
   res.stream.resume();
@@ -123,17 +131,24 @@ export async function execWithBody(ch: ClickHouse, q: Sql, body: Buffer | readon
   });
 }
 
-/** Inserts pre-encoded lines (JSONCompactEachRow unless `format` says otherwise) into `columns` of `table`. */
+/**
+ * Inserts pre-encoded lines (JSONCompactEachRow unless `format` says otherwise) into `columns` of `table`. With a
+ * writer's `fence` the lines go through `INSERT ... SELECT * FROM input()` (its structure is the columns' own) under
+ * the fence's condition and a query_id naming its partitions, as the event lines do.
+ */
 export async function insertLines(
   ch: ClickHouse,
   table: string,
   columns: readonly string[],
   lines: Buffer | readonly (Buffer | string)[],
-  opts: { format?: 'JSONCompactEachRow' | 'JSONEachRow'; settings?: Settings } = {},
+  opts: { format?: 'JSONCompactEachRow' | 'JSONEachRow'; settings?: Settings; fence?: WriterFence } = {},
 ): Promise<void> {
   if (Buffer.isBuffer(lines) ? lines.length === 0 : lines.length === 0) return;
   const format = trusted(opts.format ?? 'JSONCompactEachRow');
-  await execWithBody(ch, sql`INSERT INTO ${tableRef(ch, table)} (${columnList(columns)}) FORMAT ${format}`, lines, opts.settings);
+  const into = sql`INSERT INTO ${tableRef(ch, table)} (${columnList(columns)})`;
+  if (!opts.fence) return execWithBody(ch, sql`${into} FORMAT ${format}`, lines, opts.settings);
+  const q = sql`${into} SELECT * FROM input() WHERE ${fenceCondition(ch, opts.fence)} FORMAT ${format}`;
+  await execWithBody(ch, q, lines, opts.settings, { queryId: fencedQueryId(ch, opts.fence) });
 }
 
 /** Inserts rows as JSONEachRow. */

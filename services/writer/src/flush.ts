@@ -2,9 +2,11 @@
 // ClickHouse or Kafka failing stalls the flush, which retries with back-off; nothing is committed until all of it
 // is written. A flush whose partitions were revoked (or whose writer stops) is dropped unwritten instead: its
 // records come again from the last commit.
+import { classifyFailure } from '@groupscope/clickhouse';
 import { RetryStopped, retry, sendDeadLetters, type ConsumerProgress, type Sender, type TopicPartitionOffset } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import type { PartitionBuffer } from './buffer';
+import { FenceSuperseded, type Fences } from './fence';
 import type { Inserter } from './insert';
 import type { Membership } from './membership';
 import type { Refusals } from './refusals';
@@ -25,6 +27,13 @@ export interface FlushOptions {
   inserter: Inserter;
   watermarks: TableWatermarks;
   membership: Membership;
+  /** the partitions' fences: in place before watermarks are read, their token on every INSERT */
+  fences: Fences;
+  /**
+   * asks the group coordinator whether this member still belongs to the group (throws when not, or when it cannot
+   * tell): an evicted writer usually learns it here, before inserting anything
+   */
+  checkMembership?(): Promise<void>;
   /** publishes dead letters */
   dlq: { sender: Sender; topic: string };
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
@@ -36,6 +45,9 @@ export interface FlushOptions {
 
 /** An error with the step that failed, for the failures metric. */
 const failedAt = (stage: string, err: unknown): Error => Object.assign(err instanceof Error ? err : new Error(String(err)), { stage });
+
+/** ClickHouse refused an INSERT because another writer holds a partition of it now: trying again cannot help. */
+const fencedOut = (err: unknown): boolean => classifyFailure(err).kind === 'fenced';
 
 export class Flusher {
   private wake?: () => void;
@@ -55,9 +67,9 @@ export class Flusher {
             await this.write(snap);
           } catch (err) {
             this.o.watermarks.forget(); // something may have landed: read what ClickHouse holds before the next attempt
-            const stage = (err as { stage?: string }).stage ?? 'clickhouse';
+            const stage = fencedOut(err) ? 'fenced' : ((err as { stage?: string }).stage ?? 'clickhouse');
             m.flushFailures.inc({ stage });
-            if (stage !== 'rebalance') this.o.progress?.failed(stage);
+            if (stage !== 'rebalance' && stage !== 'fenced') this.o.progress?.failed(stage);
             throw err;
           }
           if (attempt > 1) log.info({ attempt, records: snap.records }, 'batch_written_after_retry');
@@ -66,6 +78,7 @@ export class Flusher {
           initialMs: 200,
           maxMs: this.o.retryMaxMs,
           attempts: opts.final ? 1 : undefined,
+          retriable: (err) => !fencedOut(err),
           stopped: () => !this.o.membership.current(snap.generation) || (opts.stopping() && !opts.final),
           onRetry: (err, attempt, delay) => log.warn({ err, attempt, records: snap.records, retry_in_ms: delay }, 'batch_failed_retrying'),
           sleep: (ms) => this.pause(ms),
@@ -76,7 +89,16 @@ export class Flusher {
       // generation starts over from the commits and must not be blocked by it
       if (this.o.membership.generation === snap.generation) this.o.membership.dropped = true;
       if (err instanceof RetryStopped) log.info({ records: snap.records, generation: snap.generation }, 'batch_dropped_for_redelivery');
-      else log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
+      else if (fencedOut(err)) {
+        // an evicted writer that had not noticed yet: nothing of the refused INSERT was stored, and whatever this
+        // flush stored before it the new owner sees in its watermarks; nothing more is written or committed here
+        // until the group assigns partitions again
+        m.fencedOut.inc();
+        log.warn(
+          { err, records: snap.records, generation: snap.generation, partitions: snap.parts.map((p) => `${p.topic}:${p.partition}`) },
+          'writer_fenced_out',
+        );
+      } else log.warn({ err, records: snap.records }, 'final_flush_failed_not_committed');
     }
   }
 
@@ -102,8 +124,26 @@ export class Flusher {
     const checkCurrent = () => {
       if (!this.o.membership.current(snap.generation)) throw failedAt('rebalance', new Error('partitions revoked during the flush'));
     };
+    checkCurrent();
+    if (this.o.checkMembership) {
+      try {
+        await this.o.checkMembership();
+      } catch (err) {
+        throw failedAt('membership', err);
+      }
+      checkCurrent();
+    }
+    // before any watermark is read: an older owner's INSERT still running would land after the read
+    let token: string;
+    try {
+      await this.o.fences.establish(snap.generation);
+      token = this.o.fences.token(snap.generation);
+    } catch (err) {
+      throw failedAt(err instanceof FenceSuperseded ? 'rebalance' : 'fence', err);
+    }
     const written =
-      (await this.o.inserter.events(snap.parts, checkCurrent, snap.refusals)) + (await this.o.inserter.changes(snap.parts, checkCurrent, snap.refusals));
+      (await this.o.inserter.events(snap.parts, checkCurrent, snap.refusals, token)) +
+      (await this.o.inserter.changes(snap.parts, checkCurrent, snap.refusals, token));
     const dead = [...(snap.deadSent ? [] : snap.parts.flatMap((p) => p.dead)), ...snap.refusals.unsent()];
     if (dead.length > 0) {
       try {

@@ -5,6 +5,7 @@ import { topicNames, topicSpecs } from '@groupscope/events';
 import { createApp, listen } from '@groupscope/http';
 import { createKafka, ensureTopics, type Kafka } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
+import type { TableName } from '@groupscope/schema';
 import type { WriterConfig } from './config';
 import { Writer } from './writer';
 
@@ -20,6 +21,8 @@ export interface WriterDeps {
   onFatal?(err: Error): void;
   /** called after every acknowledged INSERT, before offsets are committed: a test entry point's crash hook */
   afterInsert?(inserts: number): void;
+  /** called synchronously right before each INSERT is sent: a test entry point's pause hook */
+  beforeInsert?(table: TableName): void;
 }
 
 /** The ClickHouse server the configuration names (CLICKHOUSE_URL, else the local server of `npm start`). */
@@ -47,6 +50,7 @@ export async function startWriter(deps: WriterDeps): Promise<{ url: string; stop
       retryMaxMs: config.WRITER_RETRY_MAX_MS,
       sessionTimeout: config.WRITER_SESSION_TIMEOUT_MS,
       afterInsert: deps.afterInsert,
+      beforeInsert: deps.beforeInsert,
       onFatal: deps.onFatal,
       stallAfterMs: config.CONSUMER_STALL_AFTER_MS,
     });

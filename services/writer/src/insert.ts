@@ -1,7 +1,7 @@
 // Fourth stage: the planned INSERTs, against ClickHouse. Event lines feed both `events` and `event_groups`
 // (insertEventLines of @groupscope/clickhouse); group changes go to `groups` (with the earliest first_identified of
 // the group) and `group_property_history`. After each acknowledged INSERT the table's watermarks rise and
-// `inserted` is told.
+// `inserted` is told. Every INSERT is fenced by the writer's token for its partitions (fence.ts).
 import { insertEventLines, insertLines, param, queryRows, sql, tableRef, type ClickHouse, type Failure } from '@groupscope/clickhouse';
 import { COLUMNS, groupLine, type GroupKey, type TableName } from '@groupscope/schema';
 import type { PartitionBuffer } from './buffer';
@@ -14,6 +14,8 @@ export interface InsertHooks {
   skipped(table: TableName, rows: number): void;
   /** an INSERT was acknowledged */
   inserted(table: TableName, rows: number, seconds: number): void;
+  /** called synchronously right before each INSERT is sent: a test entry point's hook (never production config) */
+  beforeInsert?(table: TableName): void;
 }
 
 /** Throws when the flush must stop before its next INSERT (its partitions were revoked). */
@@ -51,8 +53,11 @@ export class Inserter {
     private readonly hooks: InsertHooks,
   ) {}
 
-  /** Enriched events -> events and event_groups (rows ClickHouse refuses go to `refusals`); returns the rows written. */
-  async events(parts: PartitionBuffer[], checkCurrent: CheckCurrent, refusals: Refusals): Promise<number> {
+  /**
+   * Enriched events -> events and event_groups (rows ClickHouse refuses go to `refusals`); returns the rows written.
+   * Every INSERT is fenced by `token` (fence.ts): it fails when another writer took one of its partitions.
+   */
+  async events(parts: PartitionBuffer[], checkCurrent: CheckCurrent, refusals: Refusals, token: string): Promise<number> {
     const withLines = parts.filter((p) => p.events && p.events.length > 0).map((p) => ({ partition: p.partition, lines: p.events!, buffer: p }));
     if (withLines.length === 0) return 0;
     const partitions = withLines.map((p) => p.partition);
@@ -61,8 +66,12 @@ export class Inserter {
     this.hooks.skipped('event_groups', plan.skipped.event_groups);
     plan.wants.forEach((wants, part) => wants.forEach((w, i) => withLines[part]!.lines.setWant(i, w)));
     let written = 0;
+    const topic = withLines[0]!.buffer.topic;
     const ctx = {
-      insert: (table: 'events' | 'event_groups', body: Buffer) => insertEventLines(this.ch, table, body),
+      insert: (table: 'events' | 'event_groups', body: Buffer, partitions: readonly number[]) => {
+        this.hooks.beforeInsert?.(table);
+        return insertEventLines(this.ch, table, body, { topic, partitions, token });
+      },
       refusals,
       checkCurrent,
       acknowledged: (table: 'events' | 'event_groups', reached: Watermarks, rows: number, seconds: number) => {
@@ -75,8 +84,12 @@ export class Inserter {
     return written;
   }
 
-  /** Group changes -> groups (current) and group_property_history (refused rows go to `refusals`); returns the rows written. */
-  async changes(parts: PartitionBuffer[], checkCurrent: CheckCurrent, refusals: Refusals): Promise<number> {
+  /**
+   * Group changes -> groups (current) and group_property_history (refused rows go to `refusals`); returns the rows
+   * written. Fenced by `token` like the events.
+   */
+  async changes(parts: PartitionBuffer[], checkCurrent: CheckCurrent, refusals: Refusals, token: string): Promise<number> {
+    const fence = { topic: parts.find((p) => p.groups.length > 0 || p.history.length > 0)?.topic ?? '', token };
     const byPartition = new Map(parts.filter((p) => p.groups.length > 0 || p.history.length > 0).map((p) => [p.partition, p]));
     const refuse = (table: TableName) => (l: PendingLine, failure: Failure) => refusals.add(byPartition.get(l.partition)!, l.offset, table, failure);
     let written = 0;
@@ -90,11 +103,11 @@ export class Inserter {
         first.set(k, t);
         return { partition, offset: row.offset, month: 0, line: groupLine(row, t), rows: 1 };
       });
-      written += await this.insertChanges('groups', lines, checkCurrent, refuse('groups'));
+      written += await this.insertChanges('groups', lines, checkCurrent, refuse('groups'), fence);
     }
     const history = await this.pending('group_property_history', parts, (p) => p.history);
     const historyLines = history.map(({ partition, row }) => ({ partition, offset: row.offset, month: 0, line: row.line, rows: 1 }));
-    written += await this.insertChanges('group_property_history', historyLines, checkCurrent, refuse('group_property_history'));
+    written += await this.insertChanges('group_property_history', historyLines, checkCurrent, refuse('group_property_history'), fence);
     return written;
   }
 
@@ -119,12 +132,15 @@ export class Inserter {
     lines: PendingLine[],
     checkCurrent: CheckCurrent,
     refuse: (line: PendingLine, failure: Failure) => void,
+    fence: { topic: string; token: string },
   ): Promise<number> {
     let written = 0;
     const insert = async (chunk: readonly PendingLine[]) => {
       checkCurrent();
       const t0 = performance.now();
-      await insertLines(this.ch, table, COLUMNS[table], chunk.map((r) => r.line));
+      const partitions = [...new Set(chunk.map((r) => r.partition))];
+      this.hooks.beforeInsert?.(table);
+      await insertLines(this.ch, table, COLUMNS[table], chunk.map((r) => r.line), { fence: { ...fence, partitions } });
       const reached: Watermarks = new Map();
       for (const r of chunk) raise(reached, r.partition, 0, r.offset);
       this.watermarks.raise(table, reached);

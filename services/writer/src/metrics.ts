@@ -53,3 +53,14 @@ export const commitsTotal = new Counter({
   name: 'groupscope_writer_offset_commits_total',
   help: 'Offset commits after acknowledged inserts',
 });
+
+export const fenceWait = new Histogram({
+  name: 'groupscope_writer_fence_wait_seconds',
+  help: 'Time from an assignment to its partitions being fenced: the token written and every older INSERT of them finished',
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+});
+
+export const fencedOut = new Counter({
+  name: 'groupscope_writer_fenced_out_total',
+  help: 'Flushes dropped because ClickHouse refused their INSERT: another writer had taken a partition meanwhile',
+});

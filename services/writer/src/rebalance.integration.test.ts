@@ -4,13 +4,12 @@
 // group rebalanced (both have partitions) and that A dropped the batch it was still flushing (its partitions were
 // revoked mid-flush). With the table back, B and A finish the half-written batch and everything after it; when A
 // leaves, B takes all partitions. Every record must be in both tables exactly once, and every offset committed.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { param, queryRows, sql, trusted } from '@groupscope/clickhouse';
 import { committedOffsets, withAdmin } from '@groupscope/kafka';
 import { testClickHouse, testKafka, uniqueName, waitFor, type TestClickHouse, type TestKafka, InputProducer, enrichedEvent, eventMessage } from '@groupscope/testing';
 import { startWriter } from './index';
 import { testWriterConfig } from '../test/config';
+import { capturingLogger } from '../test/logs';
 
 jest.setTimeout(300_000);
 
@@ -26,18 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ch?.cleanup();
 });
-
-/** A logger whose lines the test reads (the writer's log events are its account of what it did). */
-function capturingLogger() {
-  const lines: { msg: string; [k: string]: unknown }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as { msg: string });
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines, saw: (msg: string) => lines.filter((l) => l.msg === msg) };
-}
 
 const totals = async () =>
   (
@@ -58,7 +45,7 @@ const eventGroups = () => ch.table('event_groups');
 
 it('writes every record once when partitions move while a flush is under way', async () => {
   const groupId = uniqueName('writer');
-  const start = (logger: pino.Logger) =>
+  const start = (logger: ReturnType<typeof capturingLogger>['logger']) =>
     startWriter({
       config: testWriterConfig({ TOPIC_PREFIX: t.prefix, KAFKA_PARTITIONS: '4', WRITER_GROUP_ID: groupId, WRITER_BATCH_MS: '150', WRITER_RETRY_MAX_MS: '300', WRITER_SESSION_TIMEOUT_MS: '10000' }),
       logger,

@@ -101,8 +101,8 @@ interface LineRef {
 type EventTable = 'events' | 'event_groups';
 
 export interface EventLinesContext {
-  /** one INSERT of event lines into one table (each line's `want` bits say whether the table takes it) */
-  insert(table: EventTable, body: Buffer): Promise<void>;
+  /** one INSERT of event lines into one table (each line's `want` bits say whether the table takes it), from `partitions` */
+  insert(table: EventTable, body: Buffer, partitions: readonly number[]): Promise<void>;
   refusals: Refusals;
   /** the table now holds everything up to `reached`, `rows` more rows */
   acknowledged(table: EventTable, reached: Watermarks, rows: number, seconds: number): void;
@@ -162,10 +162,11 @@ export async function insertEventsIsolating(
       }
       if (run) chunks.push(parts[run.part]!.lines.slice(run.from, run.to));
       const body = Buffer.concat(chunks);
+      const partitions = [...new Set(items.map((x) => parts[x.part]!.buffer.partition))];
       for (const table of tables) {
         failedTable = table;
         const t0 = performance.now();
-        await ctx.insert(table, body);
+        await ctx.insert(table, body, partitions);
         // the table holds these lines now: a half tried again goes only to the tables still missing them
         for (const x of items) {
           const lines = parts[x.part]!.lines;

@@ -2,30 +2,9 @@
 // a database of its own) started by a test entry point (test/crash-entry.ts) whose hook SIGKILLs it right after
 // ClickHouse acknowledged an INSERT, before offsets are committed.
 // The next writer replays the same records; the tables must still hold each row exactly once.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { committedOffsets, withAdmin } from '@groupscope/kafka';
 import { testClickHouse, testKafka, uniqueName, waitFor, writerTableCounts, type TestClickHouse, type TestKafka, InputProducer, changeMessage, enrichedEvent, eventMessage, groupChange } from '@groupscope/testing';
-
-const root = join(__dirname, '..', '..', '..');
-
-interface Run {
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-  kill(signal: NodeJS.Signals): void;
-}
-
-function run(script: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return {
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
-    output: () => out,
-    kill: (signal) => child.kill(signal),
-  };
-}
+import { runWriterChild as run, writerChildEnv } from '../test/child';
 
 let t: TestKafka;
 let ch: TestClickHouse;
@@ -41,17 +20,7 @@ afterAll(async () => {
 
 it('a writer killed between insert and commit leaves no duplicate after the replay', async () => {
   const groupId = uniqueName('writer');
-  const env = {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-    TOPIC_PREFIX: t.prefix,
-    KAFKA_PARTITIONS: '2',
-    CLICKHOUSE_DATABASE: ch.database,
-    WRITER_GROUP_ID: groupId,
-    WRITER_PORT: '0',
-    WRITER_BATCH_MS: '300',
-    WRITER_SESSION_TIMEOUT_MS: '6000',
-    LOG_LEVEL: 'info',
-  };
+  const env = writerChildEnv({ prefix: t.prefix, database: ch.database, groupId });
   const input = new InputProducer(t.kafka, t.topics);
   await input.connect();
   await input.send('enriched', Array.from({ length: 300 }, (_, i) => eventMessage(enrichedEvent(i))));

@@ -31,8 +31,13 @@ export class TableWatermarks {
     let w = this.known.get(table);
     if (!w) this.known.set(table, (w = new Map()));
     const missing = partitions.filter((p) => !w.has(p));
-    if (missing.length > 0) for (const [p, months] of await readWatermarks(this.ch, table, missing)) w.set(p, months);
-    return w;
+    if (missing.length === 0) return w;
+    const read = await readWatermarks(this.ch, table, missing);
+    // forgotten while reading (a new assignment): what was read may predate the new owner's fence, so the
+    // next flush reads again; this (stale) flush gets them without keeping them
+    const kept = this.known.get(table) === w ? w : new Map(w);
+    for (const [p, months] of read) kept.set(p, months);
+    return kept;
   }
 
   /** After an acknowledged insert: the table now holds everything up to `reached`. */

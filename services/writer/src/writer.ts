@@ -5,7 +5,9 @@ import type { ClickHouse } from '@groupscope/clickhouse';
 import type { Topics } from '@groupscope/events';
 import { ConsumerProgress, createProducer, reportStalls, runBatchConsumer, type BatchContext, type Kafka, type Producer, type RunningConsumer } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
+import type { TableName } from '@groupscope/schema';
 import { WriteBuffer } from './buffer';
+import { Fences } from './fence';
 import { Flusher, type Snapshot } from './flush';
 import { Inserter } from './insert';
 import { pollConsumerLag } from './lag';
@@ -26,6 +28,8 @@ export interface WriterOptions {
   sessionTimeout?: number;
   /** called after every acknowledged INSERT with the number of inserts so far, before offsets are committed */
   afterInsert?(inserts: number): void;
+  /** called synchronously right before each INSERT is sent (a test entry point pauses the writer there) */
+  beforeInsert?(table: TableName): void;
   /** the consumer stopped for good (kafkajs gave up): the process should exit and be restarted */
   onFatal?(err: Error): void;
   /** failing with lag and no commit for this long: stalled (readiness, groupscope_writer_stalled) */
@@ -42,6 +46,9 @@ export class Writer {
   private readonly buffer: WriteBuffer;
   private readonly watermarks: TableWatermarks;
   private readonly inserter: Inserter;
+  private readonly fences: Fences;
+  /** the group heartbeat of the consumer's latest batch: a membership check before each flush */
+  private heartbeat: (() => Promise<void>) | null = null;
   private consumer: RunningConsumer | null = null;
   private producer: Producer | null = null;
   private flusher: Flusher | null = null;
@@ -61,6 +68,7 @@ export class Writer {
     this.unreportStalls = reportStalls('writer', this.progress);
     this.buffer = new WriteBuffer((topic) => (topic === o.topics.enriched ? 'events' : 'changes'));
     this.watermarks = new TableWatermarks(o.ch);
+    this.fences = new Fences({ ch: o.ch, logger: o.logger });
     this.inserter = new Inserter(
       o.ch,
       this.watermarks,
@@ -76,6 +84,7 @@ export class Writer {
           m.rowsWritten.inc({ table }, rows);
           this.o.afterInsert?.(++this.inserts);
         },
+        beforeInsert: o.beforeInsert,
       },
     );
   }
@@ -92,6 +101,10 @@ export class Writer {
       inserter: this.inserter,
       watermarks: this.watermarks,
       membership: this.membership,
+      fences: this.fences,
+      // kafkajs sends at most one heartbeat per heartbeat interval: a recent answer stands for the coordinator's,
+      // and a writer cut off from it for longer (the zombie case) asks it here
+      checkMembership: () => this.heartbeat?.() ?? Promise.resolve(),
       dlq: { sender: producer, topic: this.o.topics.dlq },
       commit: (offsets) => (this.consumer ? this.consumer.commit(offsets) : Promise.reject(new Error('consumer not started yet'))),
       retryMaxMs: this.o.retryMaxMs,
@@ -114,7 +127,11 @@ export class Writer {
         this.buffer.reset();
         this.watermarks.forget();
         m.recordsBuffered.set(0);
+        this.fences.assigned(this.membership.generation, assignment);
         this.log.info({ assignment, generation: this.membership.generation }, 'partitions_assigned');
+        // the fence goes up at once, while the first batch is fetched; a flush waits for it (and retries it)
+        const generation = this.membership.generation;
+        this.fences.establish(generation).catch((err: unknown) => this.log.debug({ err, generation }, 'fence_not_established_yet'));
       },
       onCrash: (err) => {
         this.crashed = true;
@@ -148,6 +165,7 @@ export class Writer {
   /** A fetched batch into the buffer. A full buffer starts a flush; the next fills meanwhile. */
   private async consume(batch: BatchContext): Promise<void> {
     if (this.stopping) return;
+    this.heartbeat = batch.heartbeat;
     if (this.buffer.add(batch, Date.now()) === 0) return;
     m.recordsBuffered.set(this.buffer.records);
     // when the next batch is full too while the first is still being written (or retried: ClickHouse down), hold
