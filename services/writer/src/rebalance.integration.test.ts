@@ -70,10 +70,9 @@ it('writes every record once when partitions move while a flush is under way', a
     await ch.client.command({ query: `DETACH TABLE ${eventGroups()}`, clickhouse_settings: { check_table_dependencies: 0 } });
     detached = true;
     await send(200);
+    // A's flush of the next records is under way and keeps failing (how far it got is not asserted: with event_groups
+    // detached under the views that read it, the events insert may be refused too)
     await waitFor(() => logA.saw('batch_failed_retrying').length > 0, { timeoutMs: 120_000, message: "A's flush is under way, retrying" });
-    // half written: the events of the stuck batch are in
-    const events = await queryRows<{ n: number }>(ch, sql`SELECT count() AS n FROM ${trusted(ch.table('events'))} WHERE project_id = ${param(PROJECT, 'UInt32')}`);
-    expect(Number(events[0]!.n)).toBeGreaterThan(200);
 
     // B joins: the group rebalances while A's flush is still retrying
     b = await start(logB.logger);
