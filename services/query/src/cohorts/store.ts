@@ -7,7 +7,7 @@ import { sql, param, trusted, type Sql } from '@groupscope/clickhouse';
 import type { Logger } from '@groupscope/logger';
 import { chDateTime } from '../domain/time';
 import type { Db, Insert, TableRef } from '../sql/executor';
-import { nextVersion } from '../sql/version';
+import { latestVersions, nextVersion } from '../sql/version';
 
 export type CohortKind = 'behavioral' | 'static';
 
@@ -55,14 +55,11 @@ export const fromRow = (projectId: number, r: CohortRow): Cohort => ({
 });
 
 function cohortsQuery(t: TableRef, projectId: number, idCond: Sql): Sql {
-  // argMax over versions instead of FINAL: the same answer, and it reads only the key range asked for
-  return sql`SELECT id, argMax(name, version) AS name, argMax(count_group, version) AS count_group, argMax(kind, version) AS kind,
-      argMax(definition, version) AS definition, argMax(size, version) AS size, argMax(members_version, version) AS members_version,
-      toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at, toUnixTimestamp64Milli(argMax(computed_at, version)) AS computed_at,
-      argMax(deleted, version) AS is_deleted
-    FROM ${trusted(t('cohorts'))}
-    WHERE project_id = ${param(projectId, 'UInt32')} AND ${idCond}
-    GROUP BY id HAVING is_deleted = 0`;
+  return latestVersions(t, 'cohorts', {
+    key: ['id'],
+    columns: ['name', 'count_group', 'kind', 'definition', 'size', 'members_version', { millis: 'created_at' }, { millis: 'computed_at' }],
+    where: sql`project_id = ${param(projectId, 'UInt32')} AND ${idCond}`,
+  });
 }
 
 /** One cohort (rows: CohortRow). */

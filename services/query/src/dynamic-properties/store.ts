@@ -1,10 +1,10 @@
 // Storage of dynamic group properties: one row per saved state, the newest version wins. The functions here
 // build statements; the lookups below run them.
 import { randomBytes } from 'node:crypto';
-import { sql, param, trusted, type Sql } from '@groupscope/clickhouse';
+import { sql, param, type Sql } from '@groupscope/clickhouse';
 import { chDateTime } from '../domain/time';
 import type { Db, Insert, TableRef } from '../sql/executor';
-import { nextVersion } from '../sql/version';
+import { latestVersions, nextVersion } from '../sql/version';
 import type { DynamicDefinition } from './definition';
 
 export interface DynamicProperty {
@@ -49,14 +49,12 @@ export const fromRow = (r: PropertyRow): DynamicProperty => ({
 });
 
 function latest(t: TableRef, where: Sql): Sql {
-  return sql`SELECT project_id, id, argMax(group_type, version) AS group_type, argMax(name, version) AS name,
-      argMax(definition, version) AS definition, toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at,
-      toUnixTimestamp64Milli(argMax(last_run_at, version)) AS last_run_at,
-      toUnixTimestamp64Milli(argMax(last_window_start, version)) AS last_window_start,
-      toUnixTimestamp64Milli(argMax(last_window_end, version)) AS last_window_end,
-      argMax(last_groups, version) AS last_groups, argMax(deleted, version) AS is_deleted
-    FROM ${trusted(t('dynamic_properties'))} WHERE ${where}
-    GROUP BY project_id, id HAVING is_deleted = 0 ORDER BY project_id, created_at, id`;
+  return latestVersions(t, 'dynamic_properties', {
+    key: ['project_id', 'id'],
+    columns: ['group_type', 'name', 'definition', { millis: 'created_at' }, { millis: 'last_run_at' }, { millis: 'last_window_start' }, { millis: 'last_window_end' }, 'last_groups'],
+    where,
+    orderBy: ['project_id', 'created_at', 'id'],
+  });
 }
 
 /** The live properties of a project (rows: PropertyRow). */

@@ -1,10 +1,10 @@
 // Storage of health scores: one row per saved state, the newest version wins (as cohorts and dynamic properties).
 // The functions here build statements; the lookups below run them.
 import { randomBytes } from 'node:crypto';
-import { sql, param, trusted, type Sql } from '@groupscope/clickhouse';
+import { sql, param, type Sql } from '@groupscope/clickhouse';
 import { chDateTime } from '../domain/time';
 import type { Db, Insert, TableRef } from '../sql/executor';
-import { nextVersion } from '../sql/version';
+import { latestVersions, nextVersion } from '../sql/version';
 import type { HealthDefinition } from './definition';
 
 export interface HealthScore {
@@ -55,13 +55,12 @@ const fromRow = (r: HealthRow): HealthScore => ({
 });
 
 function latest(t: TableRef, where: Sql): Sql {
-  return sql`SELECT project_id, id, argMax(group_type, version) AS group_type, argMax(name, version) AS name,
-      argMax(definition, version) AS definition, toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at,
-      toUnixTimestamp64Milli(argMax(updated_at, version)) AS updated_at,
-      toUnixTimestamp64Milli(argMax(last_run_at, version)) AS last_run_at, toString(argMax(last_as_of, version)) AS last_as_of,
-      argMax(last_groups, version) AS last_groups, argMax(last_written, version) AS last_written, argMax(deleted, version) AS is_deleted
-    FROM ${trusted(t('health_scores'))} WHERE ${where}
-    GROUP BY project_id, id HAVING is_deleted = 0 ORDER BY project_id, created_at, id`;
+  return latestVersions(t, 'health_scores', {
+    key: ['project_id', 'id'],
+    columns: ['group_type', 'name', 'definition', { millis: 'created_at' }, { millis: 'updated_at' }, { millis: 'last_run_at' }, { text: 'last_as_of' }, 'last_groups', 'last_written'],
+    where,
+    orderBy: ['project_id', 'created_at', 'id'],
+  });
 }
 
 /** The live health scores of a project (rows: HealthRow). */

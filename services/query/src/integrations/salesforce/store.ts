@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, param, trusted, type Sql } from '@groupscope/clickhouse';
 import { chDateTime } from '../../domain/time';
 import type { Db, Insert, TableRef } from '../../sql/executor';
-import { nextVersion } from '../../sql/version';
+import { latestVersions, nextVersion } from '../../sql/version';
 import { cadenceJson, parseCadence, type MappingDef, type PropertyMap } from './mapping';
 
 export interface Mapping {
@@ -49,12 +49,12 @@ const fromMappingRow = (r: MappingRow): Mapping => ({
 });
 
 function latestMappings(t: TableRef, where: Sql): Sql {
-  return sql`SELECT project_id, id, argMax(sobject, version) AS sobject, argMax(group_type, version) AS group_type,
-      argMax(name_field, version) AS name_field, argMax(properties, version) AS properties, argMax(cadence, version) AS cadence,
-      argMax(revision, version) AS revision, toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at,
-      toUnixTimestamp64Milli(argMax(updated_at, version)) AS updated_at, argMax(deleted, version) AS is_deleted
-    FROM ${trusted(t('salesforce_mappings'))} WHERE ${where}
-    GROUP BY project_id, id HAVING is_deleted = 0 ORDER BY project_id, created_at, id`;
+  return latestVersions(t, 'salesforce_mappings', {
+    key: ['project_id', 'id'],
+    columns: ['sobject', 'group_type', 'name_field', 'properties', 'cadence', 'revision', { millis: 'created_at' }, { millis: 'updated_at' }],
+    where,
+    orderBy: ['project_id', 'created_at', 'id'],
+  });
 }
 
 /** The live mappings of a project (rows: MappingRow). */
