@@ -133,8 +133,12 @@ describe('@segment/analytics-node to the query API', () => {
     await seg.close();
     await waitFor(async () => (await count(plain, 'event_groups')) >= 1, { message: 'carol attributed' });
 
-    const types = await api<{ types: { group_type: string }[] }>(plain, '/api/2/groups/types');
-    expect(types.body.types.map((t) => t.group_type)).toEqual(['[Segment] Group']);
+    // group types come from the views ClickHouse fills from event_groups, which may show the row a moment later
+    const types = await waitFor(async () => {
+      const res = await api<{ types: { group_type: string }[] }>(plain, '/api/2/groups/types');
+      return res.body.types.length > 0 && res.body.types.map((t) => t.group_type);
+    }, { message: 'the group type listed' });
+    expect(types).toEqual(['[Segment] Group']);
     const page = await api<AccountPage>(plain, `/api/2/groups/${encodeURIComponent('[Segment] Group')}/grp-plain-1`);
     expect(page.status).toBe(200);
     expect(page.body.group).toMatchObject({ group_type: '[Segment] Group', group_value: 'grp-plain-1', properties: {}, num_events: 1 });

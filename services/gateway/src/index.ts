@@ -7,11 +7,11 @@ import { projectsFile } from '@groupscope/config';
 import { createApp, listen, type Listening, type TlsCredentials } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import { topicNames, topicSpecs } from '@groupscope/events';
-import { createAdmin, createKafka, createProducer, ensureTopics, partitionCount, type Admin, type Kafka } from '@groupscope/kafka';
+import { createAdmin, createKafka, createProducer, ensureTopics, isTransient, partitionCount, retry, type Admin, type Kafka } from '@groupscope/kafka';
 import { ProjectRegistry } from '@groupscope/projects';
 import type { GatewayConfig } from './config';
 import { mountRoutes } from './app';
-import { Batcher } from './batcher';
+import { Batcher, KafkaTimeoutError } from './batcher';
 import { Marker, ReceiveClock } from './positions';
 import { ProjectLookup } from './projects';
 import { Throttle } from './throttle';
@@ -142,7 +142,15 @@ export async function startGateway(deps: GatewayDeps): Promise<RunningGateway> {
     intervalMs: config.GATEWAY_MARK_INTERVAL_MS,
     logger,
   });
-  await marker.send();
+  // a broker that has just started (or just elected leaders) may take longer than one send's deadline to
+  // acknowledge the first records: asked again for about a minute before the gateway gives up starting
+  await retry(() => marker.send(), {
+    attempts: 10,
+    initialMs: 500,
+    maxMs: 5000,
+    retriable: (err) => err instanceof KafkaTimeoutError || isTransient(err),
+    onRetry: (err, attempt) => logger.warn({ attempt, err: { message: (err as Error).message } }, 'first_mark_retrying'),
+  });
   marker.start();
 
   const readiness = kafkaReadiness(kafka, config.GATEWAY_READY_CACHE_MS);
