@@ -121,7 +121,10 @@ it('keeps every service healthy, another project served and ingestion flowing wh
     end: '20251231',
     g: 'event:v',
   });
-  const heavy = Array.from({ length: 8 }, () => timed(`${services.query!.url}/api/2/retention?${heavyParams}`, { headers: auth(A) }));
+  // each is answered within its queue wait and time limit (plus the watchdog's grace): a reply that never comes fails here
+  const heavy = Array.from({ length: 8 }, () =>
+    timed(`${services.query!.url}/api/2/retention?${heavyParams}`, { headers: auth(A), signal: AbortSignal.timeout(200_000) }),
+  );
   await waitFor(async () => (await running()) >= 4, { timeoutMs: 30_000, intervalMs: 50, message: 'heavy queries running in ClickHouse' });
 
   // while they run: every service answers its health check within 1 s

@@ -1,7 +1,8 @@
 // Services started as users run them: each its own process (node --import tsx services/<name>/src/main.ts) with
 // its settings in the environment, so a heavy query in one cannot block another's event loop. Each listens on a
-// free port, read back from its `http_listening` log line.
+// free port, read back from its `http_listening` log line. TEST_SERVICE_LOGS=<dir> keeps each one's whole log there.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -23,7 +24,9 @@ export async function startServiceProcess(name: 'gateway' | 'enricher' | 'writer
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const logFile = process.env.TEST_SERVICE_LOGS ? join(process.env.TEST_SERVICE_LOGS, `${name}-${child.pid}.log`) : undefined;
   const keep = (line: string) => {
+    if (logFile) appendFileSync(logFile, `${line}\n`);
     lines.push(line);
     if (lines.length > 50) lines.shift();
   };

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS_DIR } from '@groupscope/schema';
-import { migrate, loadMigrations, sql, param, trusted, queryRows, insertRows } from './index';
+import { migrate, loadMigrations, sql, param, trusted, queryRows, insertRows, streamRows, killQuery } from './index';
 
 let ch: TestClickHouse;
 
@@ -58,5 +58,27 @@ describe('ClickHouse', () => {
     expect(await migrate(ch, silentLogger, dir)).toEqual([999]);
     const rows = await queryRows<{ n: number; x: string }>(ch, sql`SELECT count() AS n, any(test_extra) AS x FROM ${trusted(ch.table('events'))}`);
     expect(rows).toEqual([{ n: 3, x: 'x' }]);
+  });
+
+  it('ends a read whose reply stalls midway when the caller gives up', async () => {
+    // 2 MB of incompressible rows arrive at once, then a row a second for two minutes: the compressed reply holds
+    // those back, so the read stalls; only the client's idle-socket timeout (a minute) would end it
+    const queryId = `stall-${Date.now()}`;
+    const slow = sql`SELECT number, if(number < 20, randomString(100000), '') AS pad FROM system.numbers
+      WHERE number < 20 OR sleepEachRow(1) = 0 LIMIT 140 SETTINGS max_block_size = 1`;
+    const abort = new AbortController();
+    const started = Date.now();
+    let rows = 0;
+    const read = (async () => {
+      for await (const chunk of streamRows<{ number: number }>(ch, slow, undefined, { signal: abort.signal, queryId })) {
+        rows += chunk.length;
+        // the reply has started: give up while it is being read
+        abort.abort(new Error('given up by the caller'));
+      }
+    })();
+    await expect(read).rejects.toThrow('given up by the caller');
+    expect(rows).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(50_000);
+    await killQuery(ch, queryId);
   });
 });

@@ -72,6 +72,11 @@ export async function* streamRows<T>(ch: ClickHouse, q: Sql, settings?: Settings
   let rows = 0;
   let bytes = 0;
   const stream = rs.stream<T>();
+  // The client follows the signal only until the reply's headers arrive; a reply that stalls while it is read
+  // (a starved server, a half-open connection) is ended here, so the caller's wait ends when its signal fires.
+  const onAbort = () => stream.destroy(opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error('the read was abandoned'));
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of stream as AsyncIterable<{ text: string; json<R>(): R }[]>) {
       const parsed: T[] = [];
@@ -85,6 +90,7 @@ export async function* streamRows<T>(ch: ClickHouse, q: Sql, settings?: Settings
       yield parsed;
     }
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     // ends the HTTP reply when the caller stopped early or a bound was hit
     if (!stream.readableEnded) rs.close();
   }

@@ -29,6 +29,8 @@ export function handle(log: Logger, endpoint: string, fn: Handler): RequestHandl
       })
       .catch((err: unknown) => {
         end({ status: String(toApiError(err).status) });
+        // answered already (the query scope's watchdog): nothing is left to say
+        if (res.writableEnded) return;
         if (res.headersSent) {
           log.error({ err, path: req.path, endpoint }, 'response_failed_midway');
           res.destroy();

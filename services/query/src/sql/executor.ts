@@ -56,9 +56,16 @@ export interface RequestScope {
   signal: AbortSignal;
   /** ms since epoch by which every call of the request must be done */
   deadline: number;
+  /** tells the request's watchdog that a call (an export) may run until `t` (ms since epoch) */
+  extendTo?(t: number): void;
+  /** the calls of the request not done yet: query_id -> when it started (ms since epoch), for the watchdog's log */
+  pending?: Map<string, number>;
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>();
+
+/** The scope of the request being served, if any. */
+export const currentScope = (): RequestScope | undefined => scopes.getStore();
 
 /** Runs `fn` (and everything it starts) in a request's scope: the executor's calls then follow its signal and budget. */
 export function withRequestScope<T>(scope: RequestScope, fn: () => T): T {
@@ -104,6 +111,7 @@ export function createDb(ch: ClickHouse, limitsOrTimeout: QueryLimits | number):
     scope?.signal.addEventListener('abort', onClientGone, { once: true });
     const timer = setTimeout(() => abort.abort(new Timeout()), ms + GRACE_MS);
     const kill = () => void killQuery(ch, queryId).catch(() => undefined);
+    scope?.pending?.set(queryId, Date.now());
     return {
       opts: { queryId, signal: abort.signal } satisfies CallOptions,
       kill,
@@ -115,6 +123,7 @@ export function createDb(ch: ClickHouse, limitsOrTimeout: QueryLimits | number):
       },
       end() {
         clearTimeout(timer);
+        scope?.pending?.delete(queryId);
         scope?.signal.removeEventListener('abort', onClientGone);
       },
     };
@@ -142,6 +151,7 @@ export function createDb(ch: ClickHouse, limitsOrTimeout: QueryLimits | number):
     async *stream<T>(q: Sql) {
       // an export has its own limit: it may outlast the request's budget for everything else
       const ms = allowedMs(limits.exportTimeoutMs ?? limits.timeoutMs, false);
+      scopes.getStore()?.extendTo?.(Date.now() + ms + GRACE_MS);
       const g = guard(ms);
       let complete = false;
       try {
