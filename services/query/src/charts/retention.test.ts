@@ -1,5 +1,5 @@
 import { parseRange } from '../domain/time';
-import { cellEndMs, shapeRetention, type RetentionPlan } from './retention';
+import { cellEndMs, MAX_RETENTION_CELLS, shapeRetention, type RetentionPlan } from './retention';
 
 const at = (iso: string) => Date.parse(`${iso}Z`);
 
@@ -31,5 +31,15 @@ describe('shapeRetention', () => {
     const cells = (calendar: boolean) => shapeRetention(plan(calendar), rows, now).data.series[0]!.values['2025-11-01']!;
     expect(cells(false).map((c) => [c.count, c.outof, c.incomplete])).toEqual([[4, 4, false], [2, 4, true], [0, 4, true]]);
     expect(cells(true).map((c) => [c.count, c.outof, c.incomplete])).toEqual([[4, 4, false], [2, 4, false], [0, 4, true]]);
+  });
+
+  it('refuses a table of more cells than one reply holds, before building it', () => {
+    // three years of days: 1097 intervals, 602 253 cells per series; two series are over the bound
+    const long = parseRange({ start: '20230101', end: '20260101' }, 'UTC', { maxDays: 2000, maxHourlyDays: 10 });
+    const grouped = { range: long, interval: 'day', calendar: false, groupBy: [{}] } as unknown as RetentionPlan;
+    const series = (values: string[]) => values.map((v) => ({ k0: v, cohort: '2023-01-01', n: 0, cnt: 1 }));
+    expect(shapeRetention(grouped, series(['a'])).data.series).toHaveLength(1);
+    expect(() => shapeRetention(grouped, series(['a', 'b']))).toThrow(expect.objectContaining({ status: 413, code: 'result_too_large' }));
+    expect(MAX_RETENTION_CELLS).toBeLessThan(2 * 602_253);
   });
 });

@@ -11,7 +11,7 @@ import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { Project } from '@groupscope/projects';
 import type { EventDef, PropRef } from '../domain/properties';
 import { parseCountGroup, parseEventDef, parseG, parseGpMode, parseLimit, parseSegments } from './request';
-import { badParam } from '../http/errors';
+import { ApiError, badParam } from '../http/errors';
 import { single } from '../http/params';
 import type { TableRef } from '../sql/executor';
 import { andAll, conditionSql, keyOf } from '../sql/conditions';
@@ -195,6 +195,12 @@ export interface RetentionResult {
   data: { series: RetentionSeries[]; seriesMeta: { segmentIndex: number; groupValue?: string }[] };
 }
 
+/**
+ * The most cells one retention reply holds. A table of D intervals has D(D+1)/2 cells per group-by value: a 3-year
+ * daily table ~600 000, which with 100 values would take minutes of CPU and gigabytes to build and to send.
+ */
+export const MAX_RETENTION_CELLS = 1_000_000;
+
 export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown>[], now = Date.now()): RetentionResult {
   const dates = xValues(plan.range, plan.interval);
   const lastBucket = dates[dates.length - 1]!;
@@ -213,6 +219,15 @@ export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown
     if (n === 0) s.size += cnt;
   }
   if (plan.groupBy.length === 0 && byKey.size === 0) byKey.set('[]', { keys: [], counts: new Map(), size: 0 });
+  const cells = (byKey.size * dates.length * (dates.length + 1)) / 2;
+  if (cells > MAX_RETENTION_CELLS) {
+    throw new ApiError(
+      413,
+      'result_too_large',
+      `the retention table would hold ${cells} cells (${dates.length} intervals for each of ${byKey.size} series), more than ${MAX_RETENTION_CELLS}; choose a weekly or monthly interval, a shorter range, or a smaller limit`,
+      [{ limit: 'retention_cells', max: MAX_RETENTION_CELLS }],
+    );
+  }
   const list = [...byKey.values()].sort((a, b) => b.size - a.size || label(a.keys).localeCompare(label(b.keys)));
   const series: RetentionSeries[] = [];
   const seriesMeta: RetentionResult['data']['seriesMeta'] = [];
