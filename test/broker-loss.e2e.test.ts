@@ -139,7 +139,7 @@ it('keeps every acknowledged event exactly once through a broker killed with -9 
   let report: LoadReport | undefined;
   load.start();
   try {
-    await waitFor(() => acked() >= 2000, { timeoutMs: 180_000, intervalMs: 200, message: 'the first 2000 events acknowledged' });
+    await waitFor(() => acked() >= 1000, { timeoutMs: 180_000, intervalMs: 200, message: 'the first 1000 events acknowledged' });
 
     // a metadata request may meet a busy broker: asked again until it answers
     const { node, leads } = await waitFor(() => busiestLeader(), { timeoutMs: 60_000, intervalMs: 1000, message: 'partition leaders' });
@@ -147,13 +147,13 @@ it('keeps every acknowledged event exactly once through a broker killed with -9 
     const pid = await cluster.kill(node);
     const atKill = acked();
     // the two brokers left keep taking writes (min.insync.replicas 2)
-    await waitFor(() => acked() >= atKill + 2000, { timeoutMs: 180_000, intervalMs: 200, message: '2000 more events acknowledged with a broker down' });
+    await waitFor(() => acked() >= atKill + 1000, { timeoutMs: 180_000, intervalMs: 200, message: '1000 more events acknowledged with a broker down' });
 
     const restartAt = load.elapsed();
     await cluster.start();
     const restartedAt = load.elapsed();
     const atRestart = acked();
-    await waitFor(() => acked() >= atRestart + 1000, { timeoutMs: 180_000, intervalMs: 200, message: '1000 more events after the restart' });
+    await waitFor(() => acked() >= atRestart + 500, { timeoutMs: 180_000, intervalMs: 200, message: '500 more events after the restart' });
     report = await load.stop();
     console.log(
       [
