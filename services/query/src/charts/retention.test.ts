@@ -1,5 +1,5 @@
 import { parseRange } from '../domain/time';
-import { cellEndMs, MAX_RETENTION_CELLS, shapeRetention, type RetentionPlan } from './retention';
+import { cellEndMs, checkRetentionSize, MAX_RETENTION_CELLS, shapeRetention, type RetentionPlan } from './retention';
 
 const at = (iso: string) => Date.parse(`${iso}Z`);
 
@@ -38,8 +38,8 @@ describe('shapeRetention', () => {
     const long = parseRange({ start: '20230101', end: '20260101' }, 'UTC', { maxDays: 2000, maxHourlyDays: 10 });
     const grouped = { range: long, interval: 'day', calendar: false, groupBy: [{}] } as unknown as RetentionPlan;
     const series = (values: string[]) => values.map((v) => ({ k0: v, cohort: '2023-01-01', n: 0, cnt: 1 }));
-    expect(shapeRetention(grouped, series(['a'])).data.series).toHaveLength(1);
     expect(() => shapeRetention(grouped, series(['a', 'b']))).toThrow(expect.objectContaining({ status: 413, code: 'result_too_large' }));
-    expect(MAX_RETENTION_CELLS).toBeLessThan(2 * 602_253);
+    expect(() => checkRetentionSize(1097, 1)).not.toThrow();
+    expect(() => checkRetentionSize(1097, 2)).toThrow(expect.objectContaining({ status: 413, details: [{ limit: 'retention_cells', max: MAX_RETENTION_CELLS }] }));
   });
 });

@@ -98,9 +98,19 @@ function readBeyondMs(interval: RetentionInterval): number {
 
 /** The instant every window of cell (cohort, n) has ended by: the cohort's last possible start plus n+1 windows. */
 export function cellEndMs(plan: Pick<RetentionPlan, 'interval' | 'calendar'>, cohort: string, n: number, tz: string): number {
-  if (plan.calendar) return bucketEndUtc(addBuckets(cohort, n, plan.interval), plan.interval, tz);
+  return cellEnds(plan, [cohort], tz, n + 1)(0, n);
+}
+
+/**
+ * cellEndMs for the cells of a table whose cohorts are `dates` (consecutive intervals), reading each interval's end
+ * in the time zone once rather than per cell: (cohort index, n) -> ms. `more` intervals past the last are known too.
+ */
+function cellEnds(plan: Pick<RetentionPlan, 'interval' | 'calendar'>, dates: readonly string[], tz: string, more = 0): (i: number, n: number) => number {
+  const all = more > 0 ? [...dates, ...Array.from({ length: more }, (_, k) => addBuckets(dates[dates.length - 1]!, k + 1, plan.interval))] : dates;
+  const ends = all.map((d) => bucketEndUtc(d, plan.interval, tz));
+  if (plan.calendar) return (i, n) => ends[i + n]!;
   const w = WINDOWS[plan.interval];
-  return bucketEndUtc(cohort, plan.interval, tz) - w.truncMs + (n + 1) * w.ms;
+  return (i, n) => ends[i]! - w.truncMs + (n + 1) * w.ms;
 }
 
 function intervalsBetween(interval: RetentionInterval, from: Sql, to: Sql): Sql {
@@ -201,9 +211,20 @@ export interface RetentionResult {
  */
 export const MAX_RETENTION_CELLS = 1_000_000;
 
+/** Refuses (413) a table of `intervals` intervals for each of `series` series holding more than MAX_RETENTION_CELLS. */
+export function checkRetentionSize(intervals: number, series: number): void {
+  const cells = (series * intervals * (intervals + 1)) / 2;
+  if (cells <= MAX_RETENTION_CELLS) return;
+  throw new ApiError(
+    413,
+    'result_too_large',
+    `the retention table would hold ${cells} cells (${intervals} intervals for each of ${series} series), more than ${MAX_RETENTION_CELLS}; choose a weekly or monthly interval, a shorter range, or a smaller limit`,
+    [{ limit: 'retention_cells', max: MAX_RETENTION_CELLS }],
+  );
+}
+
 export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown>[], now = Date.now()): RetentionResult {
   const dates = xValues(plan.range, plan.interval);
-  const lastBucket = dates[dates.length - 1]!;
   const byKey = new Map<string, { keys: string[]; counts: Map<string, number>; size: number }>();
   for (const r of rows) {
     const keys = plan.groupBy.map((_, i) => String(r[`k${i}`] ?? ''));
@@ -219,26 +240,20 @@ export function shapeRetention(plan: RetentionPlan, rows: Record<string, unknown
     if (n === 0) s.size += cnt;
   }
   if (plan.groupBy.length === 0 && byKey.size === 0) byKey.set('[]', { keys: [], counts: new Map(), size: 0 });
-  const cells = (byKey.size * dates.length * (dates.length + 1)) / 2;
-  if (cells > MAX_RETENTION_CELLS) {
-    throw new ApiError(
-      413,
-      'result_too_large',
-      `the retention table would hold ${cells} cells (${dates.length} intervals for each of ${byKey.size} series), more than ${MAX_RETENTION_CELLS}; choose a weekly or monthly interval, a shorter range, or a smaller limit`,
-      [{ limit: 'retention_cells', max: MAX_RETENTION_CELLS }],
-    );
-  }
+  checkRetentionSize(dates.length, byKey.size);
+  const endOf = cellEnds(plan, dates, plan.range.tz);
   const list = [...byKey.values()].sort((a, b) => b.size - a.size || label(a.keys).localeCompare(label(b.keys)));
   const series: RetentionSeries[] = [];
   const seriesMeta: RetentionResult['data']['seriesMeta'] = [];
   for (const s of list) {
     const values: Record<string, RetentionCell[]> = {};
     const combined: { complete: RetentionCell; all: RetentionCell; anyComplete: boolean }[] = [];
-    for (const d of dates) {
+    for (const [i, d] of dates.entries()) {
       const outof = s.counts.get(`${d}|0`) ?? 0;
       const cells: RetentionCell[] = [];
-      for (let n = 0; addBuckets(d, n, plan.interval) <= lastBucket; n++) {
-        const incomplete = cellEndMs(plan, d, n, plan.range.tz) > now;
+      // the cohort's cells reach the last interval of the range
+      for (let n = 0; i + n < dates.length; n++) {
+        const incomplete = endOf(i, n) > now;
         const cell = { count: n === 0 ? outof : (s.counts.get(`${d}|${n}`) ?? 0), outof, incomplete };
         cells.push(cell);
         const c = (combined[n] ??= { complete: { count: 0, outof: 0, incomplete: false }, all: { count: 0, outof: 0, incomplete: true }, anyComplete: false });
