@@ -1,22 +1,23 @@
-// Account health at scale: the account list (GET /api/2/groups/{type}/list) and the health-score job on a generated
-// B2B data set loaded straight into ClickHouse (events + event_groups as the writer stores them; group_daily_usage
-// filled by its materialized view on the way in). p50/p95 of the list sorted by a metric, by a % change, filtered by
-// a property and a metric and sorted by a property, a deep page, the CSV export of the whole list, and one account's
-// usage; each list beside the same question answered from the raw events in hand-written SQL (ratio = SQL p50 / API
-// p50: what the daily aggregate saves). The health-score job: one full run (every group new, so every group is
-// published to Kafka) and a second run (nothing changed, nothing published).
+// Account health at scale: the account list (GET /api/2/groups/{type}/list) and the health-score job on a B2B data
+// set generated inside ClickHouse (./generate: events + event_groups as the writer stores them, group_daily_usage
+// filled by its materialized view on the way in, and every account's current properties in `groups`). p50/p95 of
+// the list sorted by a metric, by a % change, filtered by a property and a metric and sorted by a property, a deep
+// page, the CSV export of the whole list, and one account's usage; each list beside the same question answered
+// from the raw events in hand-written SQL (ratio = SQL p50 / API p50: what the daily aggregate saves). The
+// health-score job: one full run (every group new, so every group is published to Kafka) and a second run (nothing
+// changed, nothing published).
 // Size: BENCH_ACCOUNTS_EVENTS (default 10M) and BENCH_ACCOUNTS_GROUPS (default 100k companies) over the 60 days
 // before today; BENCH_QUICK=1: 300k events, 5k companies.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { insertRows, param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
-import { dataSet, toClickHouse } from '@groupscope/datagen';
 import { codecs, topicNames, topicSpecs } from '@groupscope/events';
 import { createKafka, ensureTopics, retryTransient, runBatchConsumer, type Kafka } from '@groupscope/kafka';
 import type { Logger } from '@groupscope/logger';
 import { ProjectRegistry } from '@groupscope/projects';
 import { loadQueryConfig, startQuery } from '@groupscope/query';
 import type { Bench, BenchResult } from './harness';
+import { generateAccounts, generateEvents } from './generate';
 import { rate, round, settleMerges, timeRuns } from './harness';
 
 const DAY = 86_400_000;
@@ -34,10 +35,10 @@ const bench: Bench = {
     const end = Math.floor(Date.now() / DAY) * DAY;
     const asOf = new Date(end - DAY).toISOString().slice(0, 10);
     const from = new Date(end - DAYS * DAY).toISOString().slice(0, 10);
-    const ds = dataSet({ events, days: DAYS, end, seed: 3, accounts });
 
     const t0 = performance.now();
-    const counts = await toClickHouse(ch, ds.records(), { projectId: 1 });
+    const counts = await generateEvents(ch, { events, accounts, days: DAYS, end, projectId: 1 });
+    await generateAccounts(ch, { projectId: 1, accounts, at: end - DAYS * DAY });
     const loadMs = performance.now() - t0;
     await settleMerges(ch, 120_000);
     const sizes = await queryRows<{ table: string; rows: number }>(
@@ -122,14 +123,14 @@ const bench: Bench = {
 
     const results: BenchResult[] = [
       {
-        name: 'data set loaded straight into ClickHouse (generator -> events + event_groups -> group_daily_usage)',
+        name: 'data set generated inside ClickHouse (events + event_groups -> group_daily_usage, groups)',
         figure: { value: round(rate(counts.events, loadMs), 0), unit: 'events/s' },
         extra: {
           events: counts.events,
           companies: accounts,
           event_groups_rows: rowsOf('event_groups'),
           group_daily_usage_rows: rowsOf('group_daily_usage'),
-          users: ds.users,
+          users: counts.users,
           days: DAYS,
           load_s: round(loadMs / 1000, 1),
         },

@@ -17,6 +17,8 @@ const EVENT_TYPES: [string, number][] = [
 
 export interface GenerateOptions {
   events: number;
+  /** how many accounts ("company" groups) the users belong to; default events / 500 */
+  accounts?: number;
   days: number;
   /** the end of the covered time, ms (exclusive) */
   end: number;
@@ -34,7 +36,15 @@ export interface Generated {
 /** distinct salts: independent hashes of one row number */
 const SALTS = ['0x9E3779B97F4A7C15', '0xBF58476D1CE4E5B9', '0x94D049BB133111EB', '0xD6E8FEB86659FD93', '0xA0761D6478BD642F', '0xE7037ED1A0B428DB', '0x8EBC6AF09C88C6E3', '0x589965CC75374CC3', '0x1D8E4E27C47D124F'];
 /** a 64-bit hash of column `x` under salt `k`, deterministic */
-const h = (x: string, k: number) => trusted(`intHash64(bitXor(toUInt64(${x}), ${SALTS[k - 1]}))`);
+const hashText = (x: string, k: number) => `intHash64(bitXor(toUInt64(${x}), ${SALTS[k - 1]}))`;
+const h = (x: string, k: number) => trusted(hashText(x, k));
+
+/** The properties of account number `a` (0-based): a map, and the same as JSON text (seats a number). */
+const COMPANY_PROPS = trusted(`map('name', concat('Account ', toString(a + 1)), 'plan', ['free', 'pro', 'enterprise'][1 + ${hashText('a', 7)} % 3],
+  'region', ['US', 'EU', 'APAC'][1 + ${hashText('a', 8)} % 3], 'industry', ['software', 'healthcare', 'finance', 'retail', 'manufacturing'][1 + a % 5],
+  'seats', toString(1 + ${hashText('a', 9)} % 300))`);
+const COMPANY_JSON = trusted(`concat('{"name":"', company_props['name'], '","plan":"', company_props['plan'], '","region":"', company_props['region'],
+  '","industry":"', company_props['industry'], '","seats":', company_props['seats'], '}')`);
 
 /** The event line of row `n` (the columns of the writer's event lines), as a subquery over numbers(from, count). */
 function lines(o: GenerateOptions, users: number, accounts: number, from: number, count: number) {
@@ -85,11 +95,8 @@ function lines(o: GenerateOptions, users: number, accounts: number, from: number
         ${h('n', 6)} % 2 = 0 AS has_project,
         1 + n % 4 AS p,
         concat(acct, '/p-', toString(p)) AS proj,
-        map('name', concat('Account ', toString(a + 1)), 'plan', ['free', 'pro', 'enterprise'][1 + ${h('a', 7)} % 3],
-            'region', ['US', 'EU', 'APAC'][1 + ${h('a', 8)} % 3], 'industry', ['software', 'healthcare', 'finance', 'retail', 'manufacturing'][1 + a % 5],
-            'seats', toString(1 + ${h('a', 9)} % 300)) AS company_props,
-        concat('{"name":"', company_props['name'], '","plan":"', company_props['plan'], '","region":"', company_props['region'],
-               '","industry":"', company_props['industry'], '","seats":', company_props['seats'], '}') AS company_json,
+        ${COMPANY_PROPS} AS company_props,
+        ${COMPANY_JSON} AS company_json,
         concat('{"name":"', ws_name, '","account":"', acct, '"}') AS ws_json,
         concat('{"name":"Project ', toString(p), '","account":"', acct, '"}') AS proj_json
       FROM numbers(${param(from, 'UInt64')}, ${param(count, 'UInt64')})
@@ -111,7 +118,7 @@ const SETTINGS = { max_insert_threads: 2, max_threads: 2 };
 /** Generates the data set into the migrated database of `ch`; returns its size. */
 export async function generateEvents(ch: ClickHouse, o: GenerateOptions): Promise<Generated> {
   const users = Math.max(10, Math.floor(o.events / 10));
-  const accounts = Math.max(8, Math.floor(o.events / 500));
+  const accounts = o.accounts ?? Math.max(8, Math.floor(o.events / 500));
   const chunk = o.chunk ?? 100_000;
   const eventCols = trusted(COLUMNS.events.join(', '));
   const groupCols = trusted(COLUMNS.event_groups.join(', '));
@@ -124,4 +131,23 @@ export async function generateEvents(ch: ClickHouse, o: GenerateOptions): Promis
   }
   const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM ${tableRef(ch, 'events')}`);
   return { events: Number(row?.n ?? 0), users, accounts };
+}
+
+/**
+ * The current properties of every account of `generateEvents` (the `groups` rows a group identify of each would
+ * leave), including the accounts none of the users happen to belong to: an account list shows those too.
+ */
+export async function generateAccounts(ch: ClickHouse, o: { projectId: number; accounts: number; at: number }): Promise<void> {
+  const cols = trusted(COLUMNS.groups.join(', '));
+  await exec(
+    ch,
+    sql`INSERT INTO ${tableRef(ch, 'groups')} (${cols})
+      SELECT ${param(o.projectId, 'UInt32')} AS project_id, 'company' AS group_type, concat('acct-', toString(a + 1)) AS group_value,
+        company_props AS properties, company_json AS properties_json, at AS updated_at, at AS first_identified,
+        toUInt32(0) AS kafka_partition, toUInt64(a) AS kafka_offset
+      FROM (SELECT number AS a, ${COMPANY_PROPS} AS company_props, ${COMPANY_JSON} AS company_json,
+              fromUnixTimestamp64Milli(toInt64(${param(o.at, 'Int64')}), 'UTC') AS at
+            FROM numbers(${param(o.accounts, 'UInt64')}))`,
+    SETTINGS,
+  );
 }

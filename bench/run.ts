@@ -1,10 +1,10 @@
 // npm run bench [-- NAME ...]: runs every bench/*.bench.ts (or those whose name contains a given word), prints a
-// table and writes bench/results.json. Kafka: KAFKA_BROKERS, else a local broker started (and stopped) here on
+// table and writes bench/results.json (a partial run keeps the other benches' earlier figures). Kafka: KAFKA_BROKERS, else a local broker started (and stopped) here on
 // BENCH_KAFKA_PORT (29092, the controller on the next port). ClickHouse: CLICKHOUSE_URL (with CLICKHOUSE_USER and
 // CLICKHOUSE_PASSWORD), else a local server started (and stopped) here on BENCH_CLICKHOUSE_PORT (29123). The local
 // ones keep their data under <GROUPSCOPE_DATA_DIR>/bench/, fresh each run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHouse } from '@groupscope/clickhouse';
@@ -119,9 +119,18 @@ async function main() {
   console.log('');
   console.table(rows);
   const out = join(__dirname, 'results.json');
+  const date = new Date().toISOString();
+  // a run of some benches replaces their figures and keeps the others' from earlier runs (each with its date)
+  const ran = new Set(results.map((r) => r.bench));
+  const earlier = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { date: string; results: (BenchResult & { bench: string; date?: string })[] }) : undefined;
+  const kept = (earlier?.results ?? []).filter((r) => !ran.has(r.bench)).map((r) => ({ ...r, date: r.date ?? earlier!.date }));
   writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30) }, results }, null, 2),
+    JSON.stringify(
+      { date, machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30) }, results: [...kept, ...results.map((r) => ({ ...r, date }))] },
+      null,
+      2,
+    ),
   );
   console.log(`results written to ${out}`);
   if (results.some((r) => Number.isNaN(r.figure.value))) process.exitCode = 1;
