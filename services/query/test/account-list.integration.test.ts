@@ -145,6 +145,22 @@ describe('account list', () => {
     );
   });
 
+  it('streams the CSV export: a list larger than one JSON read may hold is exported whole', async () => {
+    // the same data behind a service that reads at most 1 KiB of JSON per call: the JSON list is refused, the CSV is not
+    const small = await startTestService(ch, { now: () => NOW, env: { QUERY_MAX_RESULT_BYTES: '1024' } });
+    try {
+      const keys = small.projects[0]!;
+      expect(keys.project_id).toBe(A.project_id);
+      const json = await small.call(keys, 'GET', '/api/2/groups/company/list');
+      expect(json.status).toBe(413);
+      const csv = await small.call(keys, 'GET', `/api/2/groups/company/list?${new URLSearchParams({ format: 'csv', columns: J(['name']) })}`);
+      expect(csv.status).toBe(200);
+      expect(csv.text.split('\r\n')).toEqual(['group_value,name', 'acme,Acme', 'globex,Globex', 'hooli,', 'initech,Initech', 'umbrella,Umbrella', '']);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('keeps projects apart', async () => {
     const res = await list({}, B);
     expect(res.body.groups).toEqual([

@@ -2,9 +2,8 @@
 // group of a type with its current properties and usage metrics, filtered, sorted, paged or exported as CSV; and one
 // group's metrics with a daily series for sparklines. The metrics come from sql/usage.ts; the filters use the charts'
 // property conditions and the cohorts' segment handler, both handed in by index.ts.
-import { once } from 'node:events';
 import { sql, param, type Sql } from '@groupscope/clickhouse';
-import type { Response, Router } from '@groupscope/http';
+import type { Router } from '@groupscope/http';
 import type { Logger } from '@groupscope/logger';
 import type { Catalog } from '../domain/catalog';
 import { addDays, parseDay } from '../domain/time';
@@ -12,7 +11,7 @@ import { projectOf } from '../http/auth';
 import { ApiError, badParam, notFound } from '../http/errors';
 import { handle } from '../http/handler';
 import { intParam, single } from '../http/params';
-import { csvLine, isoOrNull } from '../http/reply';
+import { isoOrNull, writeCsv } from '../http/reply';
 import type { Db } from '../sql/executor';
 import type { ConditionRegistry } from '../sql/segments';
 import { dailyUsageQuery, groupsWithUsage, lastCompleteDay, usageNumbers, type GroupUsageRow } from '../sql/usage';
@@ -35,7 +34,6 @@ export interface AccountListDeps {
 
 /** Most rows one CSV export holds. */
 export const CSV_MAX_ROWS = 1_000_000;
-const CSV_CHUNK = 5000;
 
 export function accountListFeature(deps: AccountListDeps): { register(router: Router): void } {
   const { db, catalog } = deps;
@@ -64,16 +62,22 @@ export function accountListFeature(deps: AccountListDeps): { register(router: Ro
     return preds;
   }
 
-  async function sendCsv(res: Response, r: ListRequest, rows: ListRow[]): Promise<void> {
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="accounts-${r.groupType.replace(/[^A-Za-z0-9_-]+/g, '_')}.csv"`);
-    res.write(csvLine(csvHeader(r)));
-    for (let i = 0; i < rows.length; i += CSV_CHUNK) {
-      const chunk = rows.slice(i, i + CSV_CHUNK).map((row) => csvLine(csvCells(row, r))).join('');
-      if (!res.write(chunk)) await once(res, 'drain');
+  /**
+   * The filtered list's rows as ClickHouse sends them, for a CSV written while it is read (a whole list of 100k
+   * groups is more than one JSON read may hold); refused (400) before the first row when the list holds more than
+   * CSV_MAX_ROWS groups. `count` receives how many were read.
+   */
+  async function* exportRows(rows: AsyncIterable<ListRow[]>, count: (n: number) => void): AsyncGenerator<ListRow[]> {
+    let n = 0;
+    for await (const chunk of rows) {
+      if (chunk.length === 0) continue;
+      if (n === 0 && Number(chunk[0]!.total) > CSV_MAX_ROWS) {
+        throw new ApiError(400, 'too_large', `the list holds more than ${CSV_MAX_ROWS} groups; narrow it with filters`, [{ param: 'filters' }]);
+      }
+      n += chunk.length;
+      yield chunk;
     }
-    res.end();
+    count(n);
   }
 
   return {
@@ -88,10 +92,15 @@ export function accountListFeature(deps: AccountListDeps): { register(router: Ro
           const extra = await cohortPredicates(project.id, r);
           const ctx = listContext(db.table, project.id, groupType);
           if (r.format === 'csv') {
-            const rows = await db.rows<ListRow>(listQuery(ctx, r, extra, { limit: CSV_MAX_ROWS + 1, offset: 0 }));
-            if (rows.length > CSV_MAX_ROWS) throw new ApiError(400, 'too_large', `the list holds more than ${CSV_MAX_ROWS} groups; narrow it with filters`, [{ param: 'filters' }]);
-            log.info({ project_id: project.id, group_type: groupType, rows: rows.length }, 'groups_list_exported');
-            return sendCsv(res, r, rows);
+            let exported = 0;
+            await writeCsv(res, {
+              filename: `accounts-${groupType.replace(/[^A-Za-z0-9_-]+/g, '_')}.csv`,
+              header: csvHeader(r),
+              rows: exportRows(db.stream<ListRow>(listQuery(ctx, r, extra, { limit: CSV_MAX_ROWS, offset: 0 })), (n) => (exported = n)),
+              line: (row) => csvCells(row, r),
+            });
+            log.info({ project_id: project.id, group_type: groupType, rows: exported }, 'groups_list_exported');
+            return;
           }
           const rows = await db.rows<ListRow>(listQuery(ctx, r, extra, { limit: r.limit, offset: r.offset }));
           let total = rows.length > 0 ? Number(rows[0]!.total) : 0;
