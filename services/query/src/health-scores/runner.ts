@@ -118,8 +118,14 @@ export class HealthRunner extends ScheduledRunner {
       const now = this.now();
       const day = asOf ?? lastCompleteDay(now);
       try {
-        const rows = await this.deps.db.rows<GroupUsageRow>(groupsWithUsage(this.deps.db.table, projectId, h.group_type, day));
-        const { scored, changed } = changedScores(h, rows);
+        // read as a stream: every group of the type (100k and more) is more than one JSON read may hold
+        let scored = 0;
+        const changed: GroupScore[] = [];
+        for await (const chunk of this.deps.db.stream<GroupUsageRow>(groupsWithUsage(this.deps.db.table, projectId, h.group_type, day))) {
+          const part = changedScores(h, chunk);
+          scored += part.scored;
+          for (const c of part.changed) changed.push(c);
+        }
         await this.deps.publisher.publish(identifyRecords(h, day, changed, now));
         written.inc(changed.length);
         await this.deps.db.insert(healthScoreRow({ ...h, last_run_at: now, last_as_of: day, last_groups: scored, last_written: changed.length }));
