@@ -174,6 +174,9 @@ const bench: Bench = {
         });
         if (run.written > 0) await applyPublishedScores(ch, kafka, topicNames(prefix).groupIdentify, run.written, ctx.logger);
       }
+    } catch (err) {
+      // what was measured before the failure is kept, beside it
+      results.push({ name: 'account list and health scores failed', figure: { value: NaN, unit: 'error' }, extra: { error: String(err) } });
     } finally {
       await service.stop();
     }
