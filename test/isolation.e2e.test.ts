@@ -1,9 +1,11 @@
 // No query can stop the pipeline: every service runs as its own process, as `npm start` runs them, and project A
 // fires eight heavy queries at once (a 3-year daily retention grouped by a property with 20 000 values, over 100 000
 // events). While they run, /health of every service answers within 1 s, a cheap query of project B answers within
-// 5 s, and events sent to the gateway meanwhile become queryable; the heavy ones end in 504 at the query time limit
-// (QUERY_TIMEOUT_MS, small here), four at a time (A's concurrency cap), never blocking B. The bounds are the ones the
-// product promises, not a benchmark: they are far above what an idle machine needs.
+// 5 s, and events sent to the gateway meanwhile become queryable; the heavy ones end at a limit, four at a time (A's
+// concurrency cap), never blocking B: in 504 at the query time limit (QUERY_TIMEOUT_MS, small here), or, when
+// ClickHouse finishes in time, in 413 at a result bound (the retention table's size: 100 series of ~600 000 cells,
+// which once held the query process's CPU for minutes). The bounds are the ones the product promises, not a
+// benchmark: they are far above what an idle machine needs.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +111,7 @@ const running = async () =>
     )[0]!.n,
   );
 
-it('keeps every service healthy, another project served and ingestion flowing while eight heavy queries run, which end in 504', async () => {
+it('keeps every service healthy, another project served and ingestion flowing while eight heavy queries run, which end at a limit', async () => {
   // B has data before the storm
   await send('light-before', 3);
   await waitFor(async () => (await countB('light-before')).value === 3, { timeoutMs: 60_000, message: "B's first events queryable" });
@@ -137,11 +139,12 @@ it('keeps every service healthy, another project served and ingestion flowing wh
   await send('light-during', 20);
   expect(await running()).toBeGreaterThan(0); // all of this happened while the heavy queries ran
 
-  // the heavy ones end at the time limit, in the API's error shape
+  // the heavy ones end at the time limit (or, finished in time, at the table's size bound), in the API's error shape
   const results = await Promise.all(heavy);
   for (const r of results) {
-    expect(r.status).toBe(504);
-    expect(r.body).toEqual({ error: { code: 'timeout', message: expect.stringContaining('QUERY_TIMEOUT_MS'), details: [] } });
+    expect([504, 413]).toContain(r.status);
+    const expected = r.status === 504 ? { code: 'timeout', message: expect.stringContaining('QUERY_TIMEOUT_MS') } : { code: 'result_too_large', message: expect.any(String) };
+    expect(r.body).toEqual({ error: { ...expected, details: expect.any(Array) } });
   }
   // the events sent during the storm are stored and queryable
   await waitFor(async () => (await countB('light-during')).value === 20, { timeoutMs: 60_000, message: 'events sent during the heavy queries queryable' });
