@@ -2,7 +2,7 @@
 // resume from the committed offset, the idempotent producer, and a read-process-write transaction.
 import { silentLogger } from '@groupscope/logger';
 import { testKafka, uniqueName, waitFor } from '@groupscope/testing';
-import { createAdmin, createProducer, readPartitionToEnd, runBatchConsumer, withAdmin, consumerLag, type RunningConsumer } from './index';
+import { createAdmin, createProducer, ensureTopics, readPartitionToEnd, runBatchConsumer, withAdmin, consumerLag, type RunningConsumer } from './index';
 
 const t = testKafka(silentLogger);
 const topic = `${t.prefix}numbers`;
@@ -10,15 +10,8 @@ const out = `${t.prefix}numbers-out`;
 const N = 10_000;
 
 beforeAll(async () => {
-  await withAdmin(t.kafka, (admin) =>
-    admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 3 },
-        { topic: out, numPartitions: 3 },
-      ],
-    }),
-  );
+  // as the services create theirs: a broker that has just started may not serve a new topic's metadata at once
+  await ensureTopics(t.kafka, [{ name: topic, compacted: false }, { name: out, compacted: false }], { partitions: 3, replicationFactor: 1 });
 });
 
 afterAll(async () => {
