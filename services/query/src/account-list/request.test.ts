@@ -1,6 +1,7 @@
 import { propCondition } from '../charts/request';
 import { ApiError } from '../http/errors';
 import { columnName, DEFAULT_COLUMNS, namedProperties, parseColumn, parseListRequest } from './request';
+import { orderAndFilterNeeds } from './store';
 
 const NOW = Date.UTC(2026, 10, 30, 15);
 const parse = (q: Record<string, unknown>) => parseListRequest('company', q, NOW, propCondition);
@@ -105,5 +106,21 @@ describe('parseListRequest', () => {
 
   it('allows today as as_of', () => {
     expect(parse({ as_of: '20261130' }).asOf).toBe('2026-11-30');
+  });
+});
+
+describe('what the order and the filters read', () => {
+  it('is the sort column and the filtered columns only', () => {
+    expect(orderAndFilterNeeds(parse({}))).toEqual({ numbers: ['active_users_30d'], properties: false, seen: false });
+    expect(orderAndFilterNeeds(parse({ sort: 'last_seen' }))).toEqual({ numbers: [], properties: false, seen: true });
+    expect(orderAndFilterNeeds(parse({ sort: 'group_value', cohort: 'c1' }))).toEqual({ numbers: [], properties: false, seen: false });
+    const r = parse({
+      sort: 'seats',
+      filters: JSON.stringify([
+        { subprop_type: 'metric', subprop_key: 'events_7d_change', subprop_op: 'less', subprop_value: [0] },
+        { subprop_type: 'metric', subprop_key: 'days_since_last_seen', subprop_op: 'greater', subprop_value: [3] },
+      ]),
+    });
+    expect(orderAndFilterNeeds(r)).toEqual({ numbers: ['events_7d_change', 'days_since_last_seen'], properties: true, seen: false });
   });
 });

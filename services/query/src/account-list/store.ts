@@ -6,7 +6,7 @@ import { isoOrNull } from '../http/reply';
 import { andAll, conditionSql } from '../sql/conditions';
 import { currentProperties, groupRowContext } from '../sql/groups';
 import { withClause, type BuildContext } from '../sql/source';
-import { groupsWithUsage, NUMERIC_COLUMNS, METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN, type GroupUsageRow } from '../sql/usage';
+import { groupsWithUsage, NUMERIC_COLUMNS, METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN, type GroupUsageRow, type UsageNeeds } from '../sql/usage';
 import { columnName, type Column, type ListFilter, type ListRequest, type NumberOp } from './request';
 
 /** A context in which a group's row reads like an event_groups row of its type: `group_value`, `group_properties`. */
@@ -54,23 +54,56 @@ export function orderSql(sort: Column, order: 'asc' | 'desc'): Sql {
   }
 }
 
-function filtered(ctx: BuildContext, r: ListRequest, extra: Sql[]): Sql {
+/**
+ * What the filters and the sort read. A cohort tests group_value only (its members), so it needs nothing more.
+ */
+export function orderAndFilterNeeds(r: ListRequest): UsageNeeds {
+  const numbers = new Set<string>();
+  let properties = false;
+  let seen = false;
+  for (const c of [r.sort, ...r.filters]) {
+    if (c.kind === 'number') numbers.add(c.name);
+    else if (c.kind === 'property') properties = true;
+    else if (c.kind === 'seen') seen = true;
+  }
+  return { numbers: [...numbers], properties, seen };
+}
+
+function filtered(ctx: BuildContext, r: ListRequest, extra: Sql[], needs?: UsageNeeds): Sql {
   const where = andAll([...r.filters.map((f) => filterSql(ctx, f)), ...extra]);
-  return sql`SELECT * FROM (${groupsWithUsage(ctx.table, ctx.projectId, r.groupType, r.asOf)}) WHERE ${where}`;
+  return sql`SELECT * FROM (${groupsWithUsage(ctx.table, ctx.projectId, r.groupType, r.asOf, sql`1`, needs)}) WHERE ${where}`;
 }
 
 /**
- * The sorted, filtered list with the size of the whole filtered list in `total` (rows: GroupUsageRow & {total});
- * `page` null reads all of it. `extra` holds predicates built elsewhere (cohorts).
+ * The sorted, filtered list with the size of the whole filtered list in `total`, every column of every row (rows:
+ * GroupUsageRow & {total}); `page` null reads all of it. `extra` holds predicates built elsewhere (cohorts).
  */
 export function listQuery(ctx: BuildContext, r: ListRequest, extra: Sql[], page: { limit: number; offset: number } | null): Sql {
   const limit = page ? sql` LIMIT ${param(page.limit, 'UInt32')} OFFSET ${param(page.offset, 'UInt32')}` : sql``;
   return withClause(ctx, sql`SELECT *, count() OVER () AS total FROM (${filtered(ctx, r, extra)}) ORDER BY ${orderSql(r.sort, r.order)}${limit}`);
 }
 
+/**
+ * One page of the sorted, filtered list as group values, in order, with the size of the whole filtered list in
+ * `total` (rows: {group_value, total}). Only what the sort and the filters read is computed, for every group; the
+ * page's other columns are read by pageRowsQuery for its groups alone.
+ */
+export function pageQuery(ctx: BuildContext, r: ListRequest, extra: Sql[], page: { limit: number; offset: number }): Sql {
+  return withClause(
+    ctx,
+    sql`SELECT group_value, count() OVER () AS total FROM (${filtered(ctx, r, extra, orderAndFilterNeeds(r))})
+      ORDER BY ${orderSql(r.sort, r.order)} LIMIT ${param(page.limit, 'UInt32')} OFFSET ${param(page.offset, 'UInt32')}`,
+  );
+}
+
+/** Every column of the groups `values` (rows: GroupUsageRow, in no particular order). */
+export function pageRowsQuery(ctx: BuildContext, r: ListRequest, values: string[]): Sql {
+  return groupsWithUsage(ctx.table, ctx.projectId, r.groupType, r.asOf, sql`group_value IN ${param(values, 'Array(String)')}`);
+}
+
 /** The size of the filtered list (rows: {n}): for a page past its end, which carries no `total`. */
 export function countQuery(ctx: BuildContext, r: ListRequest, extra: Sql[]): Sql {
-  return withClause(ctx, sql`SELECT count() AS n FROM (${filtered(ctx, r, extra)})`);
+  return withClause(ctx, sql`SELECT count() AS n FROM (${filtered(ctx, r, extra, orderAndFilterNeeds(r))})`);
 }
 
 /** Groups with an event by a member of a user cohort (its predicate over event_groups rows of the type), as a test of a list row. */

@@ -35,18 +35,29 @@ function within(d: Sql, from: number, to: number): Sql {
   return sql`day > subtractDays(${d}, ${trusted(String(from))}) AND ${upper}`;
 }
 
-/** Per group of the type with usage in the lookback: every metric and its previous period (rows: group_value, m, m_prev...). */
-export function usageQuery(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`): Sql {
+/** An aggregate a usage row can hold: a metric over its window, or over the period before it (`_prev`). */
+export type UsageAggregate = UsageMetric | `${UsageMetric}_prev`;
+const ALL_AGGREGATES: readonly UsageAggregate[] = USAGE_METRIC_NAMES.flatMap((m) => [m, `${m}_prev` as const]);
+
+/**
+ * Per group of the type with usage in the lookback (rows: group_value and each aggregate of `aggregates`, all of them
+ * by default). Only the days the aggregates cover are read: a 30-day metric alone reads half of what it and its
+ * previous period read.
+ */
+export function usageQuery(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`, aggregates: readonly UsageAggregate[] = ALL_AGGREGATES): Sql {
   const d = asOfDate(asOf);
-  const columns = USAGE_METRIC_NAMES.flatMap((m) => {
-    const { kind, days } = USAGE_METRICS[m];
-    const agg = (cond: Sql) => (kind === 'users' ? sql`uniqMergeIf(users, ${cond})` : sql`sumIf(events, ${cond})`);
-    return [sql`${agg(within(d, days, 0))} AS ${trusted(m)}`, sql`${agg(within(d, 2 * days, days))} AS ${trusted(`${m}_prev`)}`];
+  let lookback = 1;
+  const columns = aggregates.map((a) => {
+    const prev = a.endsWith('_prev');
+    const { kind, days } = USAGE_METRICS[(prev ? a.slice(0, -'_prev'.length) : a) as UsageMetric];
+    lookback = Math.max(lookback, prev ? 2 * days : days);
+    const cond = prev ? within(d, 2 * days, days) : within(d, days, 0);
+    return sql`${kind === 'users' ? sql`uniqMergeIf(users, ${cond})` : sql`sumIf(events, ${cond})`} AS ${trusted(a)}`;
   });
-  return sql`SELECT group_value, ${join(columns, ', ')}
+  return sql`SELECT group_value${columns.length > 0 ? sql`, ${join(columns, ', ')}` : sql``}
     FROM ${trusted(t('group_daily_usage'))}
     WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')}
-      AND ${within(d, LOOKBACK_DAYS, 0)} AND ${where}
+      AND ${within(d, lookback, 0)} AND ${where}
     GROUP BY group_value`;
 }
 
@@ -54,23 +65,77 @@ export function usageQuery(t: TableRef, projectId: number, groupType: string, as
 const change = (cur: Sql, prev: Sql) => sql`if(${prev} = 0, NULL, round((toFloat64(${cur}) - ${prev}) * 100 / ${prev}, 1))`;
 
 /**
+ * What a reader of groupsWithUsage's rows needs, when not everything: ClickHouse then reads only that (the account
+ * list sorts and filters 100k groups on one metric, then reads every column for the page's groups only).
+ */
+export interface UsageNeeds {
+  /** number columns read (of NUMERIC_COLUMNS); others are absent from the rows */
+  numbers: readonly string[];
+  /** whether group_properties, properties_json and group_properties_json_keys are read */
+  properties: boolean;
+  /** whether first_seen and last_seen are read */
+  seen: boolean;
+}
+
+/** The aggregates the number columns `numbers` are computed from (a `_change` needs the metric and its previous period). */
+export function aggregatesFor(numbers: readonly string[]): UsageAggregate[] {
+  const out = new Set<UsageAggregate>();
+  for (const n of numbers) {
+    const base = n.replace(/_(prev|change)$/, '') as UsageMetric;
+    if (!Object.hasOwn(USAGE_METRICS, base)) continue;
+    if (n === base || n.endsWith('_change')) out.add(base);
+    if (n.endsWith('_prev') || n.endsWith('_change')) out.add(`${base}_prev`);
+  }
+  return ALL_AGGREGATES.filter((a) => out.has(a));
+}
+
+/** Every group of the type, one row each: group_value, and first_seen and last_seen (ms, 0 when never) when `seen`. */
+function groupValuesQuery(t: TableRef, projectId: number, groupType: string, where: Sql, seen: boolean): Sql {
+  const pid = param(projectId, 'UInt32');
+  const ofType = sql`project_id = ${pid} AND group_type = ${param(groupType, 'String')} AND ${where}`;
+  if (!seen) {
+    return sql`SELECT group_value FROM ${trusted(t('group_activity'))} WHERE ${ofType}
+      UNION DISTINCT SELECT group_value FROM ${trusted(t('groups'))} WHERE ${ofType}`;
+  }
+  // as groupsQuery: 0 for a group known only by its properties
+  return sql`SELECT group_value, toUnixTimestamp64Milli(minIf(first_seen, src = 0)) AS first_seen, toUnixTimestamp64Milli(maxIf(last_seen, src = 0)) AS last_seen
+    FROM (
+      SELECT 0 AS src, group_value, first_seen, last_seen FROM ${trusted(t('group_activity'))} WHERE ${ofType}
+      UNION ALL
+      SELECT 1 AS src, group_value, toDateTime64(0, 3, 'UTC'), toDateTime64(0, 3, 'UTC') FROM ${trusted(t('groups'))} WHERE ${ofType}
+    ) GROUP BY group_value`;
+}
+
+/**
  * Every group of the type (with events or properties), one row each: group_value, its current properties as
  * `group_properties` (a Map, as on an event_groups row, so the charts' property conditions apply to it unchanged),
  * properties_json, the keys holding JSON text, first_seen and last_seen (ms, 0 when never), days_since_last_seen and
- * every metric column (0 and NULL changes for groups without usage). `where` may name group_value only.
+ * every metric column (0 and NULL changes for groups without usage); with `needs`, only what it names. `where` may
+ * name group_value only.
  */
-export function groupsWithUsage(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`): Sql {
-  const metrics = USAGE_METRIC_NAMES.flatMap((m) => {
+export function groupsWithUsage(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`, needs?: UsageNeeds): Sql {
+  const numbers = new Set(needs ? needs.numbers : NUMERIC_COLUMNS);
+  const aggregates = aggregatesFor([...numbers]);
+  const properties = needs ? needs.properties : true;
+  const seen = needs ? needs.seen || numbers.has(DAYS_SINCE_LAST_SEEN) : true;
+  const columns: Sql[] = [sql`g.group_value AS group_value`];
+  if (properties) {
+    columns.push(sql`g.group_properties AS group_properties, g.properties_json AS properties_json, g.group_properties_json_keys AS group_properties_json_keys`);
+  }
+  if (seen) columns.push(sql`g.first_seen AS first_seen, g.last_seen AS last_seen`);
+  if (numbers.has(DAYS_SINCE_LAST_SEEN)) {
+    columns.push(sql`if(g.last_seen = 0, NULL, toUInt32(greatest(0, dateDiff('day', toDate(fromUnixTimestamp64Milli(g.last_seen, 'UTC')), ${asOfDate(asOf)})))) AS ${trusted(DAYS_SINCE_LAST_SEEN)}`);
+  }
+  for (const m of USAGE_METRIC_NAMES) {
     const cur = trusted(`u.${m}`);
     const prev = trusted(`u.${m}_prev`);
-    return [sql`${cur} AS ${trusted(m)}`, sql`${prev} AS ${trusted(`${m}_prev`)}`, sql`${change(sql`${cur}`, sql`${prev}`)} AS ${trusted(`${m}_change`)}`];
-  });
-  return sql`SELECT g.group_value AS group_value, g.group_properties AS group_properties, g.properties_json AS properties_json,
-      g.group_properties_json_keys AS group_properties_json_keys, g.first_seen AS first_seen, g.last_seen AS last_seen,
-      if(g.last_seen = 0, NULL, toUInt32(greatest(0, dateDiff('day', toDate(fromUnixTimestamp64Milli(g.last_seen, 'UTC')), ${asOfDate(asOf)})))) AS ${trusted(DAYS_SINCE_LAST_SEEN)},
-      ${join(metrics, ', ')}
-    FROM (${groupRowsQuery(t, projectId, groupType, where)}) AS g
-    LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where)}) AS u ON u.group_value = g.group_value`;
+    if (numbers.has(m)) columns.push(sql`${cur} AS ${trusted(m)}`);
+    if (numbers.has(`${m}_prev`)) columns.push(sql`${prev} AS ${trusted(`${m}_prev`)}`);
+    if (numbers.has(`${m}_change`)) columns.push(sql`${change(sql`${cur}`, sql`${prev}`)} AS ${trusted(`${m}_change`)}`);
+  }
+  const g = properties ? groupRowsQuery(t, projectId, groupType, where) : groupValuesQuery(t, projectId, groupType, where, seen);
+  const usage = aggregates.length > 0 ? sql` LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where, aggregates)}) AS u ON u.group_value = g.group_value` : sql``;
+  return sql`SELECT ${join(columns, ', ')} FROM (${g}) AS g${usage}`;
 }
 
 /** One row of groupsWithUsage as ClickHouse returns it. */
