@@ -19,7 +19,8 @@ import { startPipelineProcesses, type PipelineProcesses } from './support/pipeli
 import { metricSum } from './support/service-process';
 import { SteadyLoad, type LoadReport } from './support/steady-load';
 
-jest.setTimeout(600_000);
+// above the sum of the test's waits' limits (840 s), so a slow stage fails in its own wait, with its message
+jest.setTimeout(900_000);
 
 const PARTITIONS = 4;
 const dir = mkdtempSync(join(tmpdir(), 'gs-broker-loss-'));

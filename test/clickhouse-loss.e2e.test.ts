@@ -16,7 +16,8 @@ import { startPipelineProcesses, type PipelineProcesses } from './support/pipeli
 import { metricSum } from './support/service-process';
 import { SteadyLoad, type LoadReport } from './support/steady-load';
 
-jest.setTimeout(600_000);
+// above the sum of the test's waits' limits (900 s), so a slow stage fails in its own wait, with its message
+jest.setTimeout(1_000_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'gs-ch-loss-'));
 const logDir = join(testDataDir('clickhouse-loss'), 'logs');

@@ -112,7 +112,7 @@ describe('Amplitude Node SDK -> gateway -> Kafka', () => {
     expect(results.map((r) => r.code)).toEqual([200, 200, 200, 200]);
 
     const one = (id: string) => seen.ingest.find((s) => s.rec.insert_id === id);
-    await waitFor(() => one('sdk-track-1') && one('sdk-identify-1') && one('sdk-setgroup-1') && seen.groups.length >= 1, { timeoutMs: 20_000 });
+    await waitFor(() => one('sdk-track-1') && one('sdk-identify-1') && one('sdk-setgroup-1') && seen.groups.length >= 1, { timeoutMs: 60_000, message: 'the four calls in Kafka' });
     const track = one('sdk-track-1')!;
     expect(track.key).toBe(userKey(project.project_id, 'sdk-user-1', 'sdk-device-1'));
     expect(track.rec).toMatchObject({ kind: 'event', event_type: 'Invoice Sent', event_properties: '{"amount":120}', groups: { org: ['acme'] } });
@@ -181,7 +181,7 @@ describe('Kafka outage', () => {
     // the SDK's own request gets 503 too (seen in the gateway's reply counter); it keeps the event and retries
     const before503 = await code503();
     const during = client.track('During', { n: 1 }, { ...user, insert_id: 'f-during' }).promise;
-    await waitFor(async () => (await code503()) > before503, { timeoutMs: 15_000, message: 'the SDK request answered 503' });
+    await waitFor(async () => (await code503()) > before503, { timeoutMs: 60_000, message: 'the SDK request answered 503' });
 
     await privateKafka('start');
     const result = await during;
@@ -191,7 +191,7 @@ describe('Kafka outage', () => {
 
     seen = await collect(kafka, prefix);
     const ids = ['f-before', 'f-during', 'f-after'];
-    await waitFor(() => ids.every((id) => seen.ingest.some((s) => s.rec.insert_id === id)), { timeoutMs: 20_000, message: 'every insert_id in Kafka' });
+    await waitFor(() => ids.every((id) => seen.ingest.some((s) => s.rec.insert_id === id)), { timeoutMs: 60_000, message: 'every insert_id in Kafka' });
     // at least once each; a send acknowledged after its 503 (f-raw, maybe f-during) may appear twice: the enricher de-duplicates
     for (const id of ids) expect(seen.ingest.filter((s) => s.rec.insert_id === id).length).toBeGreaterThanOrEqual(1);
     await client.flush().promise;

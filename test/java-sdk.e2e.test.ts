@@ -108,11 +108,18 @@ it('sends events with groups, an identify and a group identify over HTTPS, and t
   ]);
   expect(funnel.data[0]!.cumulativeRaw).toEqual([2, 1]);
 
-  // the account page: current properties from the group identify, both members
-  const account = await api<{ group: { properties: Record<string, unknown>; num_users: number }; users: { user_id: string }[] }>(
-    `/api/2/groups/company/${encodeURIComponent(company)}`,
+  // the account page: current properties from the group identify, both members; the group's current properties
+  // are stored from their own topic, so they may land after the events waited for above
+  await waitFor(
+    async () => {
+      const account = await api<{ group: { properties: Record<string, unknown>; num_users: number }; users: { user_id: string }[] }>(
+        `/api/2/groups/company/${encodeURIComponent(company)}`,
+      );
+      expect(account.group.properties).toMatchObject({ plan: 'enterprise' });
+      expect(String(account.group.properties.seats)).toBe('40');
+      expect(account.users.map((u) => u.user_id).sort()).toEqual([`alice-${runId}@acme.test`, `bob-${runId}@acme.test`]);
+      return true;
+    },
+    { timeoutMs: 60_000, message: "the account's current properties and members" },
   );
-  expect(account.group.properties).toMatchObject({ plan: 'enterprise' });
-  expect(String(account.group.properties.seats)).toBe('40');
-  expect(account.users.map((u) => u.user_id).sort()).toEqual([`alice-${runId}@acme.test`, `bob-${runId}@acme.test`]);
 });

@@ -105,11 +105,18 @@ describe('@segment/analytics-node to the query API', () => {
     expect(page.body.group.properties).toEqual({ group_type: 'Organization', name: ORG, employees: '20', email: 'hello@example.com' });
     expect(page.body.users.map((u) => u.user_id)).toEqual(['alice@examplecorp.test']);
 
-    // search finds it by a property it held and by the start of its value
-    const byName = await api<{ matches: { group_value: string }[] }>(mapped, '/api/2/groups/search', { group_type: 'Organization', q: 'employees = 20' });
-    expect(byName.body.matches.map((m) => m.group_value)).toEqual([ORG]);
-    const byPrefix = await api<{ matches: { group_value: string }[] }>(mapped, '/api/2/groups/search', { group_type: 'Organization', q: 'ExampleCorp' });
-    expect(byPrefix.body.matches.map((m) => m.group_value)).toEqual([ORG]);
+    // search finds it by a property it held and by the start of its value; a match needs recent activity, read from
+    // group_activity, which a materialized view fills from event_groups' INSERT and may show a moment later
+    await waitFor(
+      async () => {
+        const byName = await api<{ matches: { group_value: string }[] }>(mapped, '/api/2/groups/search', { group_type: 'Organization', q: 'employees = 20' });
+        expect(byName.body.matches.map((m) => m.group_value)).toEqual([ORG]);
+        const byPrefix = await api<{ matches: { group_value: string }[] }>(mapped, '/api/2/groups/search', { group_type: 'Organization', q: 'ExampleCorp' });
+        expect(byPrefix.body.matches.map((m) => m.group_value)).toEqual([ORG]);
+        return true;
+      },
+      { timeoutMs: 60_000, message: 'the account found by search' },
+    );
 
     // the stamped view: identify traits are user properties, the group's properties ride on alice's events
     const activity = await api<Activity>(mapped, `/api/2/groups/Organization/${encodeURIComponent(ORG)}/activity`, { direction: 'earliest' });

@@ -13,7 +13,8 @@ import { ProjectRegistry } from '@groupscope/projects';
 import { InputProducer, groupIdentifyRecord, ingestRecord, startChildService, waitFor, type ChildService } from '@groupscope/testing';
 import { startStack, type Stack } from './stack';
 
-jest.setTimeout(600_000);
+// above the sum of the first test's waits' limits (600 s), so a slow stage fails in its own wait, with its message
+jest.setTimeout(900_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'gs-stamping-'));
 const projectsFile = join(dir, 'projects.json');

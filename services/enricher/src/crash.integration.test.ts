@@ -6,7 +6,7 @@ import { testKafka, waitFor, uniqueName, startChildService, InputProducer, Outpu
 import { withAdmin } from '@groupscope/kafka';
 import type { IngestRecord } from '@groupscope/events';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 const t = testKafka(silentLogger);
 const input = new InputProducer(t.kafka, t.topics);
 const output = new OutputReader(t.kafka, t.topics);
@@ -81,7 +81,7 @@ it('survives kill -9 mid-stream with no lost, duplicated or double-applied updat
     await waitFor(() => output.enriched.length >= USERS * ROUNDS, { timeoutMs: 60000, message: 'all events enriched' });
     // a final probe per user, after everything: its counter must equal the number of distinct $add sent
     await input.ingest(Array.from({ length: USERS }, (_, u) => ingestRecord({ user_id: `user-${u}`, event_type: 'Probe' })));
-    await waitFor(() => output.byType('Probe').length >= USERS, { timeoutMs: 30000, message: 'probes' });
+    await waitFor(() => output.byType('Probe').length >= USERS, { timeoutMs: 60000, message: 'probes' });
   } catch (err) {
     console.error((logs + (child?.logs() ?? '')).slice(-5000));
     throw err;
@@ -98,4 +98,4 @@ it('survives kill -9 mid-stream with no lost, duplicated or double-applied updat
     const seen = ticks.filter((e) => e.user_id === `user-${u}`).map((e) => (JSON.parse(e.event_properties) as { round: number }).round);
     expect(seen).toEqual(Array.from({ length: ROUNDS }, (_, i) => i));
   }
-}, 120_000);
+}, 240_000);

@@ -5,7 +5,7 @@ import { testKafka, waitFor, uniqueName, InputProducer, OutputReader, groupIdent
 import { withAdmin } from '@groupscope/kafka';
 import { loadEnricherConfig, startEnricher, type RunningEnricher } from './index';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 const t = testKafka(silentLogger);
 const config = loadEnricherConfig({
   KAFKA_BROKERS: t.brokers.join(','),
@@ -69,4 +69,4 @@ it('two instances share the partitions, and user state moves with a partition wh
   const uuids = output.enriched.map((e) => e.uuid);
   expect(uuids).toHaveLength(2 * USERS);
   expect(new Set(uuids).size).toBe(2 * USERS);
-}, 120_000);
+}, 240_000);

@@ -10,7 +10,7 @@ import { withAdmin, type Message } from '@groupscope/kafka';
 import { silentLogger } from '@groupscope/logger';
 import { InputProducer, OutputReader, groupIdentifyRecord, ingestRecord, startChildService, testKafka, uniqueName, waitFor, type ChildService } from '@groupscope/testing';
 
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 const t = testKafka(silentLogger);
 const input = new InputProducer(t.kafka, t.topics);
 const output = new OutputReader(t.kafka, t.topics);
@@ -163,4 +163,4 @@ it('stamps every event with the group identifies received before it, in position
   // the group's history in position order, each group identify once (resends dropped), exactly once across the kills
   const history = output.changes.map((c) => JSON.parse(c.properties) as { plan: string; n: number });
   expect(history).toEqual(Array.from({ length: ROUNDS }, (_, r) => ({ plan: `plan-${r}`, n: r + 1 })));
-}, 240_000);
+}, 420_000);

@@ -74,13 +74,21 @@ afterAll(async () => {
 
 type Page = { properties: Record<string, unknown>; property_sources: Record<string, { source: string | null }> };
 const page = async (value: string): Promise<Page> => (await svc.call(A, 'GET', `/api/2/groups/company/${value}`)).body.group;
-/** Waits until every company carries the score and band `expected` gives it. */
+type History = { history?: { value: string }[] };
+const latest = async (value: string, property: string): Promise<string | undefined> =>
+  ((await svc.call(A, 'GET', `/api/2/groups/company/${value}/history?property=${property}`)).body as History).history?.[0]?.value;
+/**
+ * Waits until every company carries the score and band `expected` gives it, in its current properties (the page)
+ * and as the newest value of its property history: the writer stores a change's history after its current
+ * properties, and the history is what search, the history endpoint and the page's property sources read.
+ */
 async function scoresLanded(expected: Record<string, [number, string]>): Promise<void> {
   await waitFor(
     async () => {
       for (const [value, [score, band]] of Object.entries(expected)) {
         const p = await page(value);
         if (p?.properties.health !== score || p.properties.health_band !== band) return false;
+        if ((await latest(value, 'health')) !== String(score) || (await latest(value, 'health_band')) !== band) return false;
       }
       return true;
     },
