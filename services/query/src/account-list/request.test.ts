@@ -111,16 +111,18 @@ describe('parseListRequest', () => {
 
 describe('what the order and the filters read', () => {
   it('is the sort column and the filtered columns only', () => {
-    expect(orderAndFilterNeeds(parse({}))).toEqual({ numbers: ['active_users_30d'], properties: false, seen: false });
-    expect(orderAndFilterNeeds(parse({ sort: 'last_seen' }))).toEqual({ numbers: [], properties: false, seen: true });
-    expect(orderAndFilterNeeds(parse({ sort: 'group_value', cohort: 'c1' }))).toEqual({ numbers: [], properties: false, seen: false });
+    expect(orderAndFilterNeeds(parse({}))).toEqual({ numbers: ['active_users_30d'], properties: [], seen: false });
+    expect(orderAndFilterNeeds(parse({ sort: 'last_seen' }))).toEqual({ numbers: [], properties: [], seen: true });
+    expect(orderAndFilterNeeds(parse({ sort: 'group_value', cohort: 'c1' }))).toEqual({ numbers: [], properties: [], seen: false });
     const r = parse({
       sort: 'seats',
       filters: JSON.stringify([
         { subprop_type: 'metric', subprop_key: 'events_7d_change', subprop_op: 'less', subprop_value: [0] },
         { subprop_type: 'metric', subprop_key: 'days_since_last_seen', subprop_op: 'greater', subprop_value: [3] },
+        { subprop_type: 'group', subprop_key: 'plan', subprop_op: 'is', subprop_value: ['pro'] },
+        { subprop_type: 'group', subprop_op: 'is', subprop_value: ['acme'] },
       ]),
     });
-    expect(orderAndFilterNeeds(r)).toEqual({ numbers: ['events_7d_change', 'days_since_last_seen'], properties: true, seen: false });
+    expect(orderAndFilterNeeds(r)).toEqual({ numbers: ['events_7d_change', 'days_since_last_seen'], properties: ['seats', 'plan'], seen: false });
   });
 });

@@ -59,14 +59,16 @@ export function orderSql(sort: Column, order: 'asc' | 'desc'): Sql {
  */
 export function orderAndFilterNeeds(r: ListRequest): UsageNeeds {
   const numbers = new Set<string>();
-  let properties = false;
+  const properties = new Set<string>();
   let seen = false;
   for (const c of [r.sort, ...r.filters]) {
     if (c.kind === 'number') numbers.add(c.name);
-    else if (c.kind === 'property') properties = true;
     else if (c.kind === 'seen') seen = true;
+    else if (c.kind === 'property' && 'key' in c) properties.add(c.key);
+    // a condition on the group value itself reads no property
+    else if (c.kind === 'property' && c.cond.prop.kind === 'group') properties.add(c.cond.prop.key);
   }
-  return { numbers: [...numbers], properties, seen };
+  return { numbers: [...numbers], properties: [...properties], seen };
 }
 
 function filtered(ctx: BuildContext, r: ListRequest, extra: Sql[], needs?: UsageNeeds): Sql {

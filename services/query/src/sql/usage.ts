@@ -4,7 +4,7 @@
 // Shared by the account list, the account page's cards and health scores, so a number means the same everywhere.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { TableRef } from './executor';
-import { groupRowsQuery } from './groups';
+import { groupRowsOfKeys, groupRowsQuery } from './groups';
 
 export const USAGE_METRICS = {
   active_users_1d: { kind: 'users', days: 1 },
@@ -71,8 +71,11 @@ const change = (cur: Sql, prev: Sql) => sql`if(${prev} = 0, NULL, round((toFloat
 export interface UsageNeeds {
   /** number columns read (of NUMERIC_COLUMNS); others are absent from the rows */
   numbers: readonly string[];
-  /** whether group_properties, properties_json and group_properties_json_keys are read */
-  properties: boolean;
+  /**
+   * the current properties read: 'all' (group_properties, properties_json, group_properties_json_keys), or only
+   * these keys (group_properties and group_properties_json_keys hold only them; none when empty)
+   */
+  properties: 'all' | readonly string[];
   /** whether first_seen and last_seen are read */
   seen: boolean;
 }
@@ -116,12 +119,11 @@ function groupValuesQuery(t: TableRef, projectId: number, groupType: string, whe
 export function groupsWithUsage(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`, needs?: UsageNeeds): Sql {
   const numbers = new Set(needs ? needs.numbers : NUMERIC_COLUMNS);
   const aggregates = aggregatesFor([...numbers]);
-  const properties = needs ? needs.properties : true;
+  const properties = needs ? needs.properties : 'all';
   const seen = needs ? needs.seen || numbers.has(DAYS_SINCE_LAST_SEEN) : true;
   const columns: Sql[] = [sql`g.group_value AS group_value`];
-  if (properties) {
-    columns.push(sql`g.group_properties AS group_properties, g.properties_json AS properties_json, g.group_properties_json_keys AS group_properties_json_keys`);
-  }
+  if (properties === 'all') columns.push(sql`g.properties_json AS properties_json`);
+  if (properties === 'all' || properties.length > 0) columns.push(sql`g.group_properties AS group_properties, g.group_properties_json_keys AS group_properties_json_keys`);
   if (seen) columns.push(sql`g.first_seen AS first_seen, g.last_seen AS last_seen`);
   if (numbers.has(DAYS_SINCE_LAST_SEEN)) {
     columns.push(sql`if(g.last_seen = 0, NULL, toUInt32(greatest(0, dateDiff('day', toDate(fromUnixTimestamp64Milli(g.last_seen, 'UTC')), ${asOfDate(asOf)})))) AS ${trusted(DAYS_SINCE_LAST_SEEN)}`);
@@ -133,7 +135,12 @@ export function groupsWithUsage(t: TableRef, projectId: number, groupType: strin
     if (numbers.has(`${m}_prev`)) columns.push(sql`${prev} AS ${trusted(`${m}_prev`)}`);
     if (numbers.has(`${m}_change`)) columns.push(sql`${change(sql`${cur}`, sql`${prev}`)} AS ${trusted(`${m}_change`)}`);
   }
-  const g = properties ? groupRowsQuery(t, projectId, groupType, where) : groupValuesQuery(t, projectId, groupType, where, seen);
+  const g =
+    properties === 'all'
+      ? groupRowsQuery(t, projectId, groupType, where)
+      : properties.length > 0
+        ? groupRowsOfKeys(t, projectId, groupType, where, properties)
+        : groupValuesQuery(t, projectId, groupType, where, seen);
   const usage = aggregates.length > 0 ? sql` LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where, aggregates)}) AS u ON u.group_value = g.group_value` : sql``;
   return sql`SELECT ${join(columns, ', ')} FROM (${g}) AS g${usage}`;
 }
