@@ -129,15 +129,16 @@ it('keeps every service healthy, another project served and ingestion flowing wh
   );
   await waitFor(async () => (await running()) >= 4, { timeoutMs: 30_000, intervalMs: 50, message: 'heavy queries running in ClickHouse' });
 
-  // while they run: every service answers its health check within 1 s
-  const health = await Promise.all(Object.values(services).map(async (s) => ({ name: s.name, ...(await timed(`${s.url}/health`)) })));
+  // while they run (asked while four ran; how long the storm lasts after that depends on the machine, so it is not
+  // asserted): every service answers its health check within 1 s, another project's cheap query is answered within
+  // 5 s, and ingestion goes on: events sent now are accepted
+  const [health, cheap] = await Promise.all([
+    Promise.all(Object.values(services).map(async (s) => ({ name: s.name, ...(await timed(`${s.url}/health`)) }))),
+    countB('light-before'),
+    send('light-during', 20),
+  ]);
   for (const h of health) expect({ name: h.name, status: h.status, within1s: h.ms < 1000 }).toEqual({ name: h.name, status: 200, within1s: true });
-  // another project's cheap query is answered within 5 s
-  const cheap = await countB('light-before');
   expect({ status: cheap.status, value: cheap.value, within5s: cheap.ms < 5000 }).toEqual({ status: 200, value: 3, within5s: true });
-  // and ingestion goes on: events sent now are accepted
-  await send('light-during', 20);
-  expect(await running()).toBeGreaterThan(0); // all of this happened while the heavy queries ran
 
   // the heavy ones end at the time limit (or, finished in time, at the table's size bound), in the API's error shape
   const results = await Promise.all(heavy);
