@@ -118,10 +118,13 @@ export class HealthRunner extends ScheduledRunner {
       const now = this.now();
       const day = asOf ?? lastCompleteDay(now);
       try {
-        // read as a stream: every group of the type (100k and more) is more than one JSON read may hold
+        // read as a stream: every group of the type (100k and more) is more than one JSON read may hold; only the
+        // components' metrics and the score's own properties (to skip groups whose score did not change)
         let scored = 0;
         const changed: GroupScore[] = [];
-        for await (const chunk of this.deps.db.stream<GroupUsageRow>(groupsWithUsage(this.deps.db.table, projectId, h.group_type, day))) {
+        const names = propertyNames(h.name);
+        const needs = { numbers: h.definition.components.map((c) => c.metric), properties: [names.score, names.band], seen: false };
+        for await (const chunk of this.deps.db.stream<GroupUsageRow>(groupsWithUsage(this.deps.db.table, projectId, h.group_type, day, undefined, needs))) {
           const part = changedScores(h, chunk);
           scored += part.scored;
           for (const c of part.changed) changed.push(c);
