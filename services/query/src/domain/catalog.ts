@@ -88,8 +88,12 @@ export class Catalog {
     return this.exists(JSON.stringify([projectId, prop]), propertyProbes(this.db.table, projectId, prop));
   }
 
-  /** A 400 naming `paramName` unless `groupType` is a group type this project has; the reply lists the known ones. */
+  /**
+   * A 400 naming `paramName` unless `groupType` is a group type this project has (the charts' test, so a type is
+   * known to every route at the same moment); the reply lists the known ones.
+   */
   async requireGroupType(projectId: number, groupType: string, paramName: string): Promise<void> {
+    if (await this.groupTypeExists(projectId, groupType)) return;
     const known = new Set((await this.db.rows<{ group_type: string }>(knownGroupTypesQuery(this.db.table, projectId))).map((r) => r.group_type));
     if (!known.has(groupType)) {
       throw badParam(paramName, `unknown group type ${JSON.stringify(groupType)}; known: ${[...known].sort().join(', ') || '(none)'}`, 'unknown_group_type');
