@@ -59,6 +59,15 @@ describe('account list', () => {
     expect(values(await list({ sort: 'group_value', order: 'asc' }))).toEqual(['acme', 'globex', 'hooli', 'initech', 'umbrella']);
   });
 
+  it.each(['events_7d_change', 'active_users_30d_prev', 'active_users_1d', 'days_since_last_seen', 'seats'])(
+    'shows every metric unchanged when sorted by %s (the order hands its aggregates to the page)',
+    async (sort) => {
+      const res = await list({ sort, filters: filter({ subprop_type: 'metric', subprop_key: 'events_30d_prev', subprop_op: 'greater or equal', subprop_value: [0] }) });
+      expect(res.body.groups).toHaveLength(5);
+      for (const g of res.body.groups) expect({ [g.group_value]: g.metrics }).toEqual({ [g.group_value]: EXPECTED[g.group_value] });
+    },
+  );
+
   it('sorts by a property: numbers as numbers, missing values last', async () => {
     expect(values(await list({ sort: 'seats', order: 'desc' }))).toEqual(['acme', 'globex', 'initech', 'hooli', 'umbrella']);
     expect(values(await list({ sort: 'seats', order: 'asc' }))).toEqual(['initech', 'globex', 'acme', 'hooli', 'umbrella']);

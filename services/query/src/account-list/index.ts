@@ -17,7 +17,7 @@ import type { ConditionRegistry } from '../sql/segments';
 import { dailyUsageQuery, groupsWithUsage, lastCompleteDay, usageNumbers, type GroupUsageRow } from '../sql/usage';
 import type { PropertyConditionBuilder } from '../sql/event-match';
 import { namedProperties, parseListRequest, type ListRequest } from './request';
-import { countQuery, csvCells, csvHeader, listContext, listQuery, pageQuery, pageRowsQuery, toEntry, withMembersIn, type ListRow } from './store';
+import { countQuery, csvCells, csvHeader, listContext, listQuery, pageQuery, pageRowsQuery, toEntry, withMembersIn, type ListRow, type PageRow } from './store';
 
 export interface AccountListDeps {
   db: Db;
@@ -103,12 +103,12 @@ export function accountListFeature(deps: AccountListDeps): { register(router: Ro
             return;
           }
           // the order over every group first, from only what it reads; then every column of the page's groups
-          const page = await db.rows<{ group_value: string; total: number | string }>(pageQuery(ctx, r, extra, { limit: r.limit, offset: r.offset }));
+          const page = await db.rows<PageRow>(pageQuery(ctx, r, extra, { limit: r.limit, offset: r.offset }));
           let total = page.length > 0 ? Number(page[0]!.total) : 0;
           if (page.length === 0 && r.offset > 0) total = Number((await db.rows<{ n: number }>(countQuery(ctx, r, extra)))[0]?.n ?? 0);
           const byValue = new Map<string, ListRow>();
           if (page.length > 0) {
-            for (const row of await db.rows<ListRow>(pageRowsQuery(ctx, r, page.map((p) => p.group_value)))) byValue.set(row.group_value, row);
+            for (const row of await db.rows<ListRow>(pageRowsQuery(ctx, r, page))) byValue.set(row.group_value, row);
           }
           // a group whose data was deleted between the two reads is skipped
           const rows = page.flatMap((p) => byValue.get(p.group_value) ?? []);

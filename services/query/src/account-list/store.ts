@@ -1,12 +1,12 @@
 // The account list's SQL: every group of the type with its usage (sql/usage.ts), kept by the filters, in the order
 // asked, one page (or all of it for CSV); and its rows as the reply. Property filters compile with the charts'
 // condition builder over `group_properties` (the current properties here), so an operator means the same in both.
-import { sql, param, ident, trusted, type Sql } from '@groupscope/clickhouse';
+import { sql, param, ident, join, trusted, type Sql } from '@groupscope/clickhouse';
 import { isoOrNull } from '../http/reply';
 import { andAll, conditionSql } from '../sql/conditions';
 import { currentProperties, groupRowContext } from '../sql/groups';
 import { withClause, type BuildContext } from '../sql/source';
-import { groupsWithUsage, NUMERIC_COLUMNS, METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN, type GroupUsageRow, type UsageNeeds } from '../sql/usage';
+import { aggregatesFor, groupsWithUsage, NUMERIC_COLUMNS, METRIC_COLUMNS, DAYS_SINCE_LAST_SEEN, type GroupUsageRow, type KnownUsage, type UsageNeeds } from '../sql/usage';
 import { columnName, type Column, type ListFilter, type ListRequest, type NumberOp } from './request';
 
 /** A context in which a group's row reads like an event_groups row of its type: `group_value`, `group_properties`. */
@@ -91,16 +91,25 @@ export function listQuery(ctx: BuildContext, r: ListRequest, extra: Sql[], page:
  * page's other columns are read by pageRowsQuery for its groups alone.
  */
 export function pageQuery(ctx: BuildContext, r: ListRequest, extra: Sql[], page: { limit: number; offset: number }): Sql {
+  const needs = orderAndFilterNeeds(r);
+  // the usage aggregates computed for the order come along, so the page's read need not merge them again
+  const aggregates = aggregatesFor(needs.numbers).map((a) => sql`, ${ident(a, NUMERIC_COLUMNS)}`);
   return withClause(
     ctx,
-    sql`SELECT group_value, count() OVER () AS total FROM (${filtered(ctx, r, extra, orderAndFilterNeeds(r))})
+    sql`SELECT group_value${join(aggregates, '')}, count() OVER () AS total FROM (${filtered(ctx, r, extra, needs)})
       ORDER BY ${orderSql(r.sort, r.order)} LIMIT ${param(page.limit, 'UInt32')} OFFSET ${param(page.offset, 'UInt32')}`,
   );
 }
 
-/** Every column of the groups `values` (rows: GroupUsageRow, in no particular order). */
-export function pageRowsQuery(ctx: BuildContext, r: ListRequest, values: string[]): Sql {
-  return groupsWithUsage(ctx.table, ctx.projectId, r.groupType, r.asOf, sql`group_value IN ${param(values, 'Array(String)')}`);
+/** A row of pageQuery: the group value, the aggregates the order computed, the size of the filtered list. */
+export type PageRow = { group_value: string; total: number | string } & Record<string, unknown>;
+
+/** Every column of the page's groups (rows: GroupUsageRow, in no particular order), taking the aggregates its order computed. */
+export function pageRowsQuery(ctx: BuildContext, r: ListRequest, page: readonly PageRow[]): Sql {
+  const values = page.map((p) => p.group_value);
+  const known: KnownUsage = { values, columns: {} };
+  for (const a of aggregatesFor(orderAndFilterNeeds(r).numbers)) known.columns[a] = page.map((p) => Number(p[a] ?? 0));
+  return groupsWithUsage(ctx.table, ctx.projectId, r.groupType, r.asOf, sql`group_value IN ${param(values, 'Array(String)')}`, undefined, known);
 }
 
 /** The size of the filtered list (rows: {n}): for a page past its end, which carries no `total`. */

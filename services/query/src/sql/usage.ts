@@ -40,17 +40,41 @@ export type UsageAggregate = UsageMetric | `${UsageMetric}_prev`;
 const ALL_AGGREGATES: readonly UsageAggregate[] = USAGE_METRIC_NAMES.flatMap((m) => [m, `${m}_prev` as const]);
 
 /**
+ * Aggregates already computed for some groups (by an earlier query of the same request): `columns[a][i]` is
+ * aggregate `a` of group `values[i]`. A usage query takes them instead of merging the same states again.
+ */
+export interface KnownUsage {
+  values: readonly string[];
+  columns: Partial<Record<UsageAggregate, readonly number[]>>;
+}
+
+/**
  * Per group of the type with usage in the lookback (rows: group_value and each aggregate of `aggregates`, all of them
  * by default). Only the days the aggregates cover are read: a 30-day metric alone reads half of what it and its
- * previous period read.
+ * previous period read. An aggregate in `known` is taken from it (every group read must be in known.values).
  */
-export function usageQuery(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`, aggregates: readonly UsageAggregate[] = ALL_AGGREGATES): Sql {
+export function usageQuery(
+  t: TableRef,
+  projectId: number,
+  groupType: string,
+  asOf: string,
+  where: Sql = sql`1`,
+  aggregates: readonly UsageAggregate[] = ALL_AGGREGATES,
+  known?: KnownUsage,
+): Sql {
   const d = asOfDate(asOf);
-  let lookback = 1;
-  const columns = aggregates.map((a) => {
+  const values = known ? param(known.values, 'Array(String)') : undefined;
+  const windowOf = (a: UsageAggregate) => {
     const prev = a.endsWith('_prev');
     const { kind, days } = USAGE_METRICS[(prev ? a.slice(0, -'_prev'.length) : a) as UsageMetric];
-    lookback = Math.max(lookback, prev ? 2 * days : days);
+    return { kind, days, prev, lookback: prev ? 2 * days : days };
+  };
+  // known aggregates count too: a group whose only usage they cover still needs its row
+  const lookback = Math.max(1, ...aggregates.map((a) => windowOf(a).lookback));
+  const columns = aggregates.map((a) => {
+    const given = known?.columns[a];
+    if (given && values) return sql`any(transform(group_value, ${values}, ${param(given, 'Array(UInt64)')}, toUInt64(0))) AS ${trusted(a)}`;
+    const { kind, days, prev } = windowOf(a);
     const cond = prev ? within(d, 2 * days, days) : within(d, days, 0);
     return sql`${kind === 'users' ? sql`uniqMergeIf(users, ${cond})` : sql`sumIf(events, ${cond})`} AS ${trusted(a)}`;
   });
@@ -113,12 +137,14 @@ function groupValuesQuery(t: TableRef, projectId: number, groupType: string, whe
  * Every group of the type (with events or properties), one row each: group_value, its current properties as
  * `group_properties` (a Map, as on an event_groups row, so the charts' property conditions apply to it unchanged),
  * properties_json, the keys holding JSON text, first_seen and last_seen (ms, 0 when never), days_since_last_seen and
- * every metric column (0 and NULL changes for groups without usage); with `needs`, only what it names. `where` may
- * name group_value only.
+ * every metric column (0 and NULL changes for groups without usage); with `needs`, only what it names and the
+ * aggregates those are computed from. `known`: aggregates already computed for the groups `where` selects. `where`
+ * may name group_value only.
  */
-export function groupsWithUsage(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`, needs?: UsageNeeds): Sql {
-  const numbers = new Set(needs ? needs.numbers : NUMERIC_COLUMNS);
-  const aggregates = aggregatesFor([...numbers]);
+export function groupsWithUsage(t: TableRef, projectId: number, groupType: string, asOf: string, where: Sql = sql`1`, needs?: UsageNeeds, known?: KnownUsage): Sql {
+  const aggregates = aggregatesFor(needs ? needs.numbers : NUMERIC_COLUMNS);
+  // the aggregates behind the columns asked for are columns too (a page's order hands them to the page's read)
+  const numbers = new Set([...(needs ? needs.numbers : NUMERIC_COLUMNS), ...aggregates]);
   const properties = needs ? needs.properties : 'all';
   const seen = needs ? needs.seen || numbers.has(DAYS_SINCE_LAST_SEEN) : true;
   const columns: Sql[] = [sql`g.group_value AS group_value`];
@@ -141,7 +167,7 @@ export function groupsWithUsage(t: TableRef, projectId: number, groupType: strin
       : properties.length > 0
         ? groupRowsOfKeys(t, projectId, groupType, where, properties)
         : groupValuesQuery(t, projectId, groupType, where, seen);
-  const usage = aggregates.length > 0 ? sql` LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where, aggregates)}) AS u ON u.group_value = g.group_value` : sql``;
+  const usage = aggregates.length > 0 ? sql` LEFT JOIN (${usageQuery(t, projectId, groupType, asOf, where, aggregates, known)}) AS u ON u.group_value = g.group_value` : sql``;
   return sql`SELECT ${join(columns, ', ')} FROM (${g}) AS g${usage}`;
 }
 
