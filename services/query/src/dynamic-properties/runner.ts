@@ -65,18 +65,25 @@ export function valuesQuery(t: TableRef, p: DynamicProperty, window: { start: nu
 
 /** Groups whose current value of the property is not 0: they get 0 when the metric found nothing (rows: group_value). */
 export function staleGroupsQuery(t: TableRef, p: DynamicProperty): Sql {
+  // the newest value of the one property, not the newest whole map: maps of every group cost far more to carry
+  const name = param(p.name, 'String');
   return sql`SELECT group_value FROM (
-      SELECT group_value, argMax(properties, kafka_offset) AS props FROM ${trusted(t('groups'))}
+      SELECT group_value, argMax((mapContains(properties, ${name}), properties[${name}]), kafka_offset) AS v FROM ${trusted(t('groups'))}
       WHERE project_id = ${param(p.project_id, 'UInt32')} AND group_type = ${param(p.group_type, 'String')} GROUP BY group_value)
-    WHERE mapContains(props, ${param(p.name, 'String')}) AND props[${param(p.name, 'String')}] NOT IN ('0', '')`;
+    WHERE v.1 AND v.2 NOT IN ('0', '')`;
 }
 
 export async function computeValues(deps: Pick<DynamicRunnerDeps, 'db' | 'matchEvents'>, p: DynamicProperty, window: { start: number; end: number }): Promise<Map<string, number>> {
   const { db } = deps;
   const match = await deps.matchEvents({ projectId: p.project_id, e: p.definition.metric.e, table: 'event_groups', groupType: p.group_type, param: 'metric.e' });
-  const rows = await db.rows<{ group_value: string; value: number }>(valuesQuery(db.table, p, window, match));
-  const values = new Map(rows.map((r) => [r.group_value, Number(r.value)]));
-  for (const r of await db.rows<{ group_value: string }>(staleGroupsQuery(db.table, p))) if (!values.has(r.group_value)) values.set(r.group_value, 0);
+  // streamed: the groups of a large project are more than one JSON read may hold (QUERY_MAX_RESULT_BYTES)
+  const values = new Map<string, number>();
+  for await (const chunk of db.stream<{ group_value: string; value: number }>(valuesQuery(db.table, p, window, match))) {
+    for (const r of chunk) values.set(r.group_value, Number(r.value));
+  }
+  for await (const chunk of db.stream<{ group_value: string }>(staleGroupsQuery(db.table, p))) {
+    for (const r of chunk) if (!values.has(r.group_value)) values.set(r.group_value, 0);
+  }
   return values;
 }
 
