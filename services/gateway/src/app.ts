@@ -129,6 +129,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     if (req.method !== 'OPTIONS') return next();
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'Content-Type, Content-Encoding, Accept');
+    // the answer echoes the asked-for headers: a cache must not hand it to a preflight that asked for others
+    res.setHeader('Vary', 'Access-Control-Request-Headers');
     res.setHeader('Access-Control-Max-Age', '86400');
     res.status(200).json({ code: 200 });
   });

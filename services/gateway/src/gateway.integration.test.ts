@@ -290,6 +290,7 @@ describe('gateway with Kafka', () => {
     expect(pre.status).toBe(200);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     expect(pre.headers.get('access-control-allow-headers')).toBe('content-type');
+    expect(pre.headers.get('vary')).toBe('Access-Control-Request-Headers');
     expect(await (await fetch(`${gw.url}/ready`)).json()).toMatchObject({ status: 'ready', checks: { kafka: true } });
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     for (const name of ['groupscope_gateway_requests_total', 'groupscope_gateway_records_accepted_total', 'groupscope_gateway_rejects_total', 'groupscope_gateway_kafka_send_duration_seconds_bucket']) {
