@@ -1,7 +1,7 @@
 // Cohorts on a ClickHouse server: behavioral cohorts of users and groups (computed, refreshed), static uploads
 // (JSON and text with blank lines and unknown ids), members as JSON and CSV, delete, and project isolation.
 import { sql, param, trusted, queryRows } from '@groupscope/clickhouse';
-import { testClickHouse, DAY, insertEvents, insertGroupChanges, type TestClickHouse } from '@groupscope/testing';
+import { testClickHouse, DAY, insertEvents, insertGroupChanges, waitFor, type TestClickHouse } from '@groupscope/testing';
 import type { NewKeys } from '@groupscope/projects';
 import { startTestService, type TestService } from './service';
 
@@ -130,12 +130,18 @@ describe('behavioral cohorts', () => {
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.size).toBe(3);
     expect(await members(A, id)).toEqual(['acme', 'globex', 'initech']);
-    // only the current membership version is kept
-    const versions = await queryRows<{ n: number }>(
-      ch,
-      sql`SELECT uniqExact(version) AS n FROM ${trusted(ch.table('cohort_members'))} WHERE cohort_id = ${param(id, 'String')}`,
+    // only the current membership version is kept (the older one is deleted in the background)
+    await waitFor(
+      async () => {
+        const versions = await queryRows<{ n: number }>(
+          ch,
+          sql`SELECT uniqExact(version) AS n FROM ${trusted(ch.table('cohort_members'))} WHERE cohort_id = ${param(id, 'String')}`,
+        );
+        expect(Number(versions[0]!.n)).toBe(1);
+        return true;
+      },
+      { timeoutMs: 60_000, message: 'the older membership version pruned' },
     );
-    expect(Number(versions[0]!.n)).toBe(1);
     // never-active groups count as "did nothing"
     const quiet = await svc.call(A, 'POST', '/api/3/cohorts', {
       name: 'Quiet companies',

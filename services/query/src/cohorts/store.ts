@@ -131,9 +131,13 @@ export function pruneStatement(t: TableRef, projectId: number, id: string, keep?
   return sql`DELETE FROM ${membersTable(t)} WHERE project_id = ${param(projectId, 'UInt32')} AND cohort_id = ${param(id, 'String')} ${cond}`;
 }
 
-/** Readers only ever read the version the cohort row names, so a leftover version costs disk, never correctness. */
+/**
+ * Readers only ever read the version the cohort row names, so a leftover version costs disk, never correctness: the
+ * DELETE is scheduled, not waited for (a lightweight DELETE waits for its mutation by default, seconds that a
+ * refresh or a delete request would spend doing nothing).
+ */
 async function prune(db: Db, log: Logger, projectId: number, id: string, keep?: number): Promise<void> {
-  await db.exec(pruneStatement(db.table, projectId, id, keep)).catch((err: unknown) => log.warn({ err, cohort_id: id }, 'cohort_prune_failed'));
+  await db.exec(pruneStatement(db.table, projectId, id, keep), { lightweight_deletes_sync: 0 }).catch((err: unknown) => log.warn({ err, cohort_id: id }, 'cohort_prune_failed'));
 }
 
 /**

@@ -33,8 +33,8 @@ export interface Db {
   rows<T>(q: Sql): Promise<T[]>;
   /** a result read in chunks as it arrives, for replies written while they are read (CSV exports) */
   stream<T>(q: Sql): AsyncGenerator<T[]>;
-  /** a statement without a result (INSERT ... SELECT, DELETE) */
-  exec(q: Sql): Promise<void>;
+  /** a statement without a result (INSERT ... SELECT, DELETE), with ClickHouse settings of its own */
+  exec(q: Sql, settings?: Record<string, string | number>): Promise<void>;
   insert(i: Insert): Promise<void>;
 }
 
@@ -165,9 +165,9 @@ export function createDb(ch: ClickHouse, limitsOrTimeout: QueryLimits | number):
         if (!complete) g.kill();
       }
     },
-    async exec(q) {
+    async exec(q, settings) {
       const ms = allowedMs(limits.timeoutMs, true);
-      return call(ms, (opts) => exec(ch, limited(q, ms), undefined, opts));
+      return call(ms, (opts) => exec(ch, limited(q, ms), settings, opts));
     },
     // rows sent as data run no query that could take long: the deadline alone guards the wait
     async insert(i) {
