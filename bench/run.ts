@@ -47,6 +47,16 @@ function startClickHouse(): { server: ServerLogin; stop(): void } {
   return { server, stop };
 }
 
+/** The pid in a local server's pid file, if there is one (none: the server is external or not running). */
+function pidFrom(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const files = readdirSync(__dirname)
@@ -70,6 +80,11 @@ async function main() {
     logger,
     tmpDir,
     quick: process.env.BENCH_QUICK === '1',
+    clickhouseServer: clickhouse.server,
+    serverPids: () => ({
+      kafka: process.env.KAFKA_BROKERS ? undefined : pidFrom(join(benchData, 'kafka', 'node-1', 'kafka.pid')),
+      clickhouse: process.env.CLICKHOUSE_URL ? undefined : pidFrom(join(benchData, 'clickhouse', 'clickhouse.pid')),
+    }),
     async clickhouse(opts) {
       const ch = createClickHouse({ ...clickhouse.server, database: `gs_bench_${Date.now().toString(36)}_${dbCounter++}` });
       await createDatabase(ch);
