@@ -4,14 +4,15 @@
 // A load generator in a process of its own (bench/load-generator.ts) offers a fixed rate of 500-event /batch
 // requests over 8 keep-alive connections. A poller here counts, per request, the events visible in ClickHouse
 // (insert_ids `<tag>:<request>:<i>`, one GROUP BY per poll over the step's project: no IN lists), and an event's
-// latency runs from its request's due send time to the first poll that saw it (so it is at most one poll interval
-// late). A search over the offered rate: each rate is held for a window after a warm-up (every rate on a project
+// latency runs from its request's due send time to the midpoint between the poll that first saw it and the one
+// before (right to within half a poll interval, ~100-300 ms). A search over the offered rate: each rate is held for a window after a warm-up (every rate on a project
 // of its own), doubled while good, then bisected between the last good and the first bad rate to within 12 %,
 // within a time budget per configuration; a hold is cut short once its verdict is certain (a request refused, or
 // more than 5 % of its events late), and every step drains before the next. Reported: the highest good rate with
-// its p50/p95, the first bad rate and why, which process used how much CPU at each, and the ratio to Kafka's Java
-// producer when the run measured it.
-// Knobs: BENCH_SUSTAINED_HOLD_S (15; quick 4), BENCH_SUSTAINED_WARMUP_S (5; quick 2), BENCH_SUSTAINED_START (4000
+// its p50/p95, the first bad rate and why, which process used how much CPU at each (and with the pipeline idle),
+// the stages' own timings from their metrics, and the ratio to Kafka's Java producer when the run measured it.
+// Knobs: BENCH_SUSTAINED_HOLD_S (15; quick 4), BENCH_SUSTAINED_WARMUP_S (5; quick 2), BENCH_SUSTAINED_PREWARM_S (an
+// unmeasured load at half the start rate before each configuration's search: 10; quick 3), BENCH_SUSTAINED_START (4000
 // events/s; quick 2000), BENCH_SUSTAINED_BUDGET_S (per configuration, 180; quick 20), BENCH_SUSTAINED_EVENTS_PER_REQUEST
 // (500), BENCH_SUSTAINED_IN_FLIGHT (8), BENCH_SUSTAINED_ENRICHERS ("1,2"); the services' own settings from the
 // environment (e.g. WRITER_BATCH_MS).
@@ -22,7 +23,7 @@ import { topicNames, topicSpecs } from '@groupscope/events';
 import { consumerLag, createAdmin, createKafka, ensureTopics, withAdmin, type Admin } from '@groupscope/kafka';
 import { ProjectRegistry, type NewKeys } from '@groupscope/projects';
 import type { Bench, BenchContext, BenchResult } from './harness';
-import { round, spawnService, stopChild, waitReady } from './harness';
+import { killTracked, round, spawnService, stopChild, track, waitReady } from './harness';
 import { kafkaBaselinesIfMeasured } from './baselines';
 import { now, storedPerRequest, type Ack, type FromLoader, type LoadPlan } from './load-generator';
 import { cpuMeter, describeCpu, type CpuUse } from './proc-cpu';
@@ -38,6 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Settings {
   holdS: number;
   warmupS: number;
+  /** an unmeasured load at half the start rate before a configuration's first step (JIT, connections, first parts) */
+  prewarmS: number;
   start: number;
   budgetS: number;
   perRequest: number;
@@ -63,6 +66,7 @@ function settings(quick: boolean): Settings {
   return {
     holdS: positive('BENCH_SUSTAINED_HOLD_S', quick ? 4 : 15),
     warmupS: positive('BENCH_SUSTAINED_WARMUP_S', quick ? 2 : 5),
+    prewarmS: positive('BENCH_SUSTAINED_PREWARM_S', quick ? 3 : 10),
     start: positive('BENCH_SUSTAINED_START', quick ? 2000 : 4000),
     budgetS: positive('BENCH_SUSTAINED_BUDGET_S', quick ? 20 : 180),
     perRequest: Math.round(positive('BENCH_SUSTAINED_EVENTS_PER_REQUEST', 500)),
@@ -74,20 +78,7 @@ function settings(quick: boolean): Settings {
   };
 }
 
-// ---- processes: every one this bench starts is killed when it exits, whatever happens
-
-const live = new Set<ChildProcess>();
-let guarded = false;
-function track(child: ChildProcess): ChildProcess {
-  if (!guarded) process.once('exit', killLive);
-  guarded = true;
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
-function killLive(): void {
-  for (const c of live) c.kill('SIGKILL');
-}
+// ---- processes
 
 /** The load generator process and its messages. */
 class Loader {
@@ -186,7 +177,7 @@ async function startPipeline(ctx: BenchContext, ch: ClickHouse, enrichers: numbe
       name,
       kind,
       base: `http://127.0.0.1:${port}`,
-      child: track(spawnService(ctx, kind, { TOPIC_PREFIX: prefix, PROJECTS_FILE: projectsFile, NODE_ENV: 'production', ...env }, PARTITIONS, onLine)),
+      child: spawnService(ctx, kind, { TOPIC_PREFIX: prefix, PROJECTS_FILE: projectsFile, NODE_ENV: 'production', ...env }, PARTITIONS, onLine),
     });
   try {
     service('gateway', 'gateway', { GATEWAY_PORT: String(port) }, port);
@@ -324,12 +315,16 @@ async function runStep(ch: ClickHouse, pipeline: Pipeline, loader: Loader, loade
   let lateSeen = 0;
   const pollMs: number[] = [];
   let low = 0; // every request below it is answered and, if accepted, fully visible
+  let previousPoll = t0;
 
   const poll = async () => {
     while (low < (sentCount ?? Infinity) && reqs.get(low)?.status !== undefined && reqs.get(low)!.seen >= expected(low)) low++;
     // event times are the requests' build times, at or after their due times: only the step's unfinished tail is read
     const from = Math.floor(due(low) - 10_000);
     const at = now();
+    // an event first seen by this poll became visible after the previous one started: its midpoint is the estimate
+    const seenAt = (previousPoll + at) / 2;
+    previousPoll = at;
     const rows = await queryRows<{ k: number; n: number }>(
       ch,
       sql`SELECT toUInt32(splitByChar(':', insert_id)[2]) AS k, count() AS n FROM ${tableRef(ch, 'events')}
@@ -343,7 +338,7 @@ async function runStep(ch: ClickHouse, pipeline: Pipeline, loader: Loader, loade
       if (fresh <= 0) continue;
       r.seen = Number(n);
       if (!measured(Number(k))) continue;
-      const latency = at - due(Number(k));
+      const latency = Math.max(0, seenAt - due(Number(k)));
       samples.push([latency, fresh]);
       if (latency > LIMIT_MS) lateSeen += fresh;
     }
@@ -437,6 +432,7 @@ async function runStep(ch: ClickHouse, pipeline: Pipeline, loader: Loader, loade
 
 interface Outcome {
   enrichers: number;
+  idle?: { cpu: CpuUse; stages: string };
   steps: Step[];
   best?: Step;
   firstBad?: Step;
@@ -449,12 +445,30 @@ async function search(ctx: BenchContext, s: Settings, enrichers: number, start: 
   const stepS = s.warmupS + s.holdS;
   // one project per step, made before the gateway starts (it would notice later ones only within a second)
   const projects = Array.from({ length: Math.ceil(s.budgetS / stepS) + 2 }, (_, i) => registry.create(`sustained-${enrichers}-${i}`));
+  const prewarm = registry.create(`sustained-${enrichers}-prewarm`);
   const ch = await ctx.clickhouse({ migrate: true });
-  const pipeline = await startPipeline(ctx, ch, enrichers, registry.file, port);
+  // started first, so its own start-up is over before anything is measured
   const loader = Loader.start();
+  let pipeline: Pipeline;
+  try {
+    pipeline = await startPipeline(ctx, ch, enrichers, registry.file, port);
+  } catch (err) {
+    await stopChild(loader.child);
+    throw err;
+  }
   const steps: Step[] = [];
   let stoppedBy = 'precision reached';
+  let idle: { cpu: CpuUse; stages: string } | undefined;
   try {
+    // an unmeasured load first: JIT in every process, connections, the tables' first parts
+    await runStep(ch, pipeline, loader, loader.child.pid, prewarm, Math.max(100, Math.round(start / 200) * 100), { ...s, warmupS: s.prewarmS, holdS: 1 }, 30);
+    // then what the warm pipeline costs with nothing to do (the gateway's marks keep the enrichers' transactions going)
+    const idleS = s.prewarmS / 2;
+    const endIdle = cpuMeter({ ...pipeline.pids, loader: loader.child.pid, bench: process.pid });
+    const [m0, r0] = [await pipeline.metrics(), pipeline.transactionRetries()];
+    await sleep(idleS * 1000);
+    idle = { cpu: endIdle(), stages: describeStages(m0, await pipeline.metrics(), idleS, pipeline.transactionRetries() - r0) };
+    console.log(`   ${enrichers} enricher(s), idle for ${idleS} s:\n      cpu: ${describeCpu(idle.cpu)}\n      stages: ${idle.stages}`);
     const searchStart = Date.now();
     for (;;) {
       const probes: Probe[] = steps.map((x) => ({ rate: x.rate, good: x.good }));
@@ -492,6 +506,7 @@ async function search(ctx: BenchContext, s: Settings, enrichers: number, start: 
   const { good, bad } = bracket(steps);
   return {
     enrichers,
+    idle,
     steps,
     best: steps.find((x) => x.good && x.rate === good),
     firstBad: steps.find((x) => !x.good && x.rate === bad),
@@ -526,11 +541,11 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
     for (const enrichers of s.enrichers) {
       const o = await search(ctx, s, enrichers, start, registry, port);
       outcomes.push(o);
-      // more enrichers are not expected to do worse: their search starts at the best rate found so far
-      if (o.best) start = Math.max(start, o.best.rate);
+      // the next configuration's search starts where this one ended, which saves the steps up to it
+      if (o.best) start = o.best.rate;
     }
   } finally {
-    killLive();
+    killTracked();
   }
   const java = await kafkaBaselinesIfMeasured();
   return outcomes.map((o): BenchResult => {
@@ -560,6 +575,8 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
         stages_at_best: o.best?.stages ?? 'n/a',
         cpu_at_first_bad: o.firstBad?.cpu ? describeCpu(o.firstBad.cpu) : 'n/a',
         stages_at_first_bad: o.firstBad?.stages ?? 'n/a',
+        cpu_idle: o.idle ? describeCpu(o.idle.cpu) : 'n/a',
+        stages_idle: o.idle?.stages ?? 'n/a',
         seconds: o.seconds,
       },
     };

@@ -79,6 +79,23 @@ export async function waitReady(url: string, child?: ChildProcess, timeoutMs = 9
   throw new Error(`${url} not ready in ${timeoutMs} ms`);
 }
 
+const running = new Set<ChildProcess>();
+
+/**
+ * Registers a process a bench started, so that it is killed however the bench run ends (bench/run.ts calls
+ * killTracked at exit and on SIGINT/SIGTERM). spawnService registers the services; a bench registers the rest.
+ */
+export function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Kills (SIGKILL) every registered process still running. */
+export function killTracked(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 /** Stops a child process with SIGTERM (SIGKILL after 20 s) and waits for it to exit. */
 export function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -110,7 +127,7 @@ export function spawnService(ctx: BenchContext, service: string, env: Record<str
     stdio: ['ignore', onLine ? 'pipe' : 'inherit', onLine ? 'pipe' : 'inherit'],
   });
   if (onLine) for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', onLine);
-  return child;
+  return track(child);
 }
 
 /** p50/p95 (ms) of `runs` calls of `fn`, after one untimed warm-up call (caches, first part loads). */

@@ -11,6 +11,7 @@ import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHous
 import { localClickHouse, type ServerLogin } from '@groupscope/config';
 import { createLogger } from '@groupscope/logger';
 import type { Bench, BenchContext, BenchResult } from './harness';
+import { killTracked } from './harness';
 
 const root = join(__dirname, '..');
 const benchData = join(resolve(root, process.env.GROUPSCOPE_DATA_DIR ?? '.data'), 'bench');
@@ -72,6 +73,18 @@ async function main() {
   } catch (err) {
     kafka.stop();
     throw err;
+  }
+  // whatever ends the run, no process a bench started outlives it, nor do the local servers on an interrupt
+  process.once('exit', killTracked);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping what the bench started`);
+      killTracked();
+      clickhouse.stop();
+      kafka.stop();
+      rmSync(tmpDir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
   }
   const opened: ClickHouse[] = [];
   let dbCounter = 0;
