@@ -13,7 +13,7 @@
 // the stages' own timings from their metrics, and the ratio to Kafka's Java producer when the run measured it.
 // Knobs: BENCH_SUSTAINED_HOLD_S (15; quick 4), BENCH_SUSTAINED_WARMUP_S (5; quick 2), BENCH_SUSTAINED_PREWARM_S (an
 // unmeasured load at half the start rate before each configuration's search: 10; quick 3), BENCH_SUSTAINED_START (4000
-// events/s; quick 2000), BENCH_SUSTAINED_BUDGET_S (per configuration, 180; quick 20), BENCH_SUSTAINED_EVENTS_PER_REQUEST
+// events/s; quick 2000), BENCH_SUSTAINED_BUDGET_S (per configuration, 165; quick 20), BENCH_SUSTAINED_EVENTS_PER_REQUEST
 // (500), BENCH_SUSTAINED_IN_FLIGHT (8), BENCH_SUSTAINED_ENRICHERS ("1,2"); the services' own settings from the
 // environment (e.g. WRITER_BATCH_MS).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,7 +68,7 @@ function settings(quick: boolean): Settings {
     warmupS: positive('BENCH_SUSTAINED_WARMUP_S', quick ? 2 : 5),
     prewarmS: positive('BENCH_SUSTAINED_PREWARM_S', quick ? 3 : 10),
     start: positive('BENCH_SUSTAINED_START', quick ? 2000 : 4000),
-    budgetS: positive('BENCH_SUSTAINED_BUDGET_S', quick ? 20 : 180),
+    budgetS: positive('BENCH_SUSTAINED_BUDGET_S', quick ? 20 : 165),
     perRequest: Math.round(positive('BENCH_SUSTAINED_EVENTS_PER_REQUEST', 500)),
     inFlight: Math.round(positive('BENCH_SUSTAINED_IN_FLIGHT', 8)),
     enrichers,
@@ -568,6 +568,7 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
         p95_ms: o.best ? round(o.best.p95, 0) : 'none',
         p99_ms: o.best ? round(o.best.p99, 0) : 'none',
         first_bad_rate: o.firstBad?.rate ?? 'none',
+        first_bad_p95_ms: o.firstBad ? (Number.isFinite(o.firstBad.p95) ? round(o.firstBad.p95, 0) : 'never') : 'none',
         first_bad_why: o.firstBad?.why ?? 'none',
         search_stopped_by: o.stoppedBy,
         steps: o.steps.map(stepSummary).join('; '),
@@ -578,6 +579,11 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
         cpu_idle: o.idle ? describeCpu(o.idle.cpu) : 'n/a',
         stages_idle: o.idle?.stages ?? 'n/a',
         seconds: o.seconds,
+        // the services' settings this run changed from their defaults (they read them from the environment)
+        service_settings: Object.entries(process.env)
+          .filter(([k]) => /^(GATEWAY|ENRICHER|WRITER)_/.test(k))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'defaults',
       },
     };
   });
