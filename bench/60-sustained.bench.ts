@@ -155,12 +155,12 @@ interface StageMetrics {
  */
 const TRANSACTION_RETRY_LINE = /concurrent operation on the same transaction|Limiting retries for the idempotent producer/;
 
-async function startPipeline(ctx: BenchContext, ch: ClickHouse, enrichers: number, projectsFile: string, port: number): Promise<Pipeline> {
+async function startPipeline(ctx: BenchContext, ch: ClickHouse, enrichers: number, projectsFile: string): Promise<Pipeline> {
   const prefix = `bench.sus.${Date.now().toString(36)}.${enrichers}.`;
   const topics = topicNames(prefix);
   const kafka = createKafka({ brokers: ctx.brokers, clientId: 'bench-sustained', logger: ctx.logger });
   await ensureTopics(kafka, topicSpecs(topics), { partitions: PARTITIONS, replicationFactor: 1 });
-  const children: { name: string; kind: string; child: ChildProcess; base: string }[] = [];
+  const children: { name: string; kind: string; child: ChildProcess; base: Promise<string> }[] = [];
   let admin: Admin | undefined;
   let retries = 0;
   const stop = async () => {
@@ -168,30 +168,38 @@ async function startPipeline(ctx: BenchContext, ch: ClickHouse, enrichers: numbe
     await admin?.disconnect().catch(() => undefined);
     await withAdmin(kafka, (a) => a.deleteTopics({ topics: Object.values(topics) })).catch(() => undefined);
   };
-  const onLine = (line: string) => {
-    if (!TRANSACTION_RETRY_LINE.test(line)) process.stderr.write(`${line}\n`);
-    else if (line.includes('concurrent operation')) retries++;
+  // every service listens on a port the system picks (fixed ports can collide with other programs' connections),
+  // read back from its http_listening line; of its log, warnings and errors are shown
+  const service = (name: string, kind: string, env: Record<string, string>) => {
+    let listening!: (url: string) => void;
+    const base = new Promise<string>((resolve) => (listening = resolve));
+    const onLine = (line: string) => {
+      if (line.includes('"msg":"http_listening"')) listening(/"url":"([^"]+)"/.exec(line)?.[1] ?? '');
+      else if (TRANSACTION_RETRY_LINE.test(line)) retries += line.includes('concurrent operation') ? 1 : 0;
+      else if (!/^\{"level":(10|20|30),/.test(line)) process.stderr.write(`${line}\n`);
+    };
+    const all = { TOPIC_PREFIX: prefix, PROJECTS_FILE: projectsFile, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env };
+    children.push({ name, kind, base, child: spawnService(ctx, kind, all, PARTITIONS, onLine) });
   };
-  const service = (name: string, kind: string, env: Record<string, string>, port: number) =>
-    children.push({
-      name,
-      kind,
-      base: `http://127.0.0.1:${port}`,
-      child: spawnService(ctx, kind, { TOPIC_PREFIX: prefix, PROJECTS_FILE: projectsFile, NODE_ENV: 'production', ...env }, PARTITIONS, onLine),
-    });
   try {
-    service('gateway', 'gateway', { GATEWAY_PORT: String(port) }, port);
-    for (let i = 0; i < enrichers; i++) {
-      service(enrichers > 1 ? `enricher-${i + 1}` : 'enricher', 'enricher', { ENRICHER_PORT: String(port + 2 + i) }, port + 2 + i);
-    }
+    service('gateway', 'gateway', { GATEWAY_PORT: '0' });
+    for (let i = 0; i < enrichers; i++) service(enrichers > 1 ? `enricher-${i + 1}` : 'enricher', 'enricher', { ENRICHER_PORT: '0' });
     const server = ctx.clickhouseServer;
-    service(
-      'writer',
-      'writer',
-      { WRITER_PORT: String(port + 1), CLICKHOUSE_URL: server.url, CLICKHOUSE_USER: server.username, CLICKHOUSE_PASSWORD: server.password, CLICKHOUSE_DATABASE: ch.database },
-      port + 1,
-    );
-    for (const c of children) await waitReady(`${c.base}/ready`, c.child);
+    service('writer', 'writer', {
+      WRITER_PORT: '0',
+      CLICKHOUSE_URL: server.url,
+      CLICKHOUSE_USER: server.username,
+      CLICKHOUSE_PASSWORD: server.password,
+      CLICKHOUSE_DATABASE: ch.database,
+    });
+    for (const c of children) {
+      const exited = new Promise<never>((_, reject) => c.child.once('exit', (code) => reject(new Error(`the ${c.name} exited (${code}) while starting`))));
+      exited.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the ${c.name} did not listen within 120 s`)), 120_000)));
+      const base = await Promise.race([c.base, exited, late]).finally(() => clearTimeout(timer));
+      await waitReady(`${base}/ready`, c.child);
+    }
     admin = createAdmin(kafka);
     await admin.connect();
     // every enricher holds partitions before the first rate is offered (a rebalance would stall the first hold)
@@ -208,15 +216,16 @@ async function startPipeline(ctx: BenchContext, ch: ClickHouse, enrichers: numbe
   }
   const { kafka: kafkaPid, clickhouse: clickhousePid } = ctx.serverPids();
   const a = admin;
+  const bases = new Map(await Promise.all(children.map(async (c) => [c, await c.base] as const)));
   return {
-    url: `http://127.0.0.1:${port}/batch`,
+    url: `${bases.get(children[0]!)}/batch`,
     pids: { ...Object.fromEntries(children.map((c) => [c.name, c.child.pid])), kafka: kafkaPid, clickhouse: clickhousePid },
     lag: async () => {
       const [enricher, writer] = await Promise.all([consumerLag(a, `${prefix}enricher`, topics.ingest), consumerLag(a, `${prefix}writer`, topics.enriched)]);
       return { enricher, writer };
     },
     metrics: async () => {
-      const of = (kind: string) => Promise.all(children.filter((c) => c.kind === kind).map((c) => scrape(`${c.base}/metrics`)));
+      const of = (kind: string) => Promise.all(children.filter((c) => c.kind === kind).map((c) => scrape(`${bases.get(c)}/metrics`)));
       const [gateway, enricher, writer] = await Promise.all([of('gateway'), of('enricher'), of('writer')]);
       return { gateway, enricher, writer };
     },
@@ -440,7 +449,7 @@ interface Outcome {
   seconds: number;
 }
 
-async function search(ctx: BenchContext, s: Settings, enrichers: number, start: number, registry: ProjectRegistry, port: number): Promise<Outcome> {
+async function search(ctx: BenchContext, s: Settings, enrichers: number, start: number, registry: ProjectRegistry): Promise<Outcome> {
   const t0 = Date.now();
   const stepS = s.warmupS + s.holdS;
   // one project per step, made before the gateway starts (it would notice later ones only within a second)
@@ -451,7 +460,7 @@ async function search(ctx: BenchContext, s: Settings, enrichers: number, start: 
   const loader = Loader.start();
   let pipeline: Pipeline;
   try {
-    pipeline = await startPipeline(ctx, ch, enrichers, registry.file, port);
+    pipeline = await startPipeline(ctx, ch, enrichers, registry.file);
   } catch (err) {
     await stopChild(loader.child);
     throw err;
@@ -532,14 +541,12 @@ function stepSummary(x: Step): string {
 
 async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const s = settings(ctx.quick);
-  // BENCH_PORT_BASE: where a shared machine has assigned this run its ports (this bench takes +6 to +9)
-  const port = (Number(process.env.BENCH_PORT_BASE) || 39_000 + Math.floor(Math.random() * 900)) + 6;
   const registry = new ProjectRegistry(join(ctx.tmpDir, 'sustained-projects.json'));
   const outcomes: Outcome[] = [];
   let start = s.start;
   try {
     for (const enrichers of s.enrichers) {
-      const o = await search(ctx, s, enrichers, start, registry, port);
+      const o = await search(ctx, s, enrichers, start, registry);
       outcomes.push(o);
       // the next configuration's search starts where this one ended, which saves the steps up to it
       if (o.best) start = o.best.rate;
