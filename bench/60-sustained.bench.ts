@@ -12,7 +12,7 @@
 // its p50/p95, the first bad rate and why, which process used how much CPU at each (and with the pipeline idle),
 // the stages' own timings from their metrics, and the ratio to Kafka's Java producer when the run measured it.
 // Knobs: BENCH_SUSTAINED_HOLD_S (15; quick 4), BENCH_SUSTAINED_WARMUP_S (5; quick 2), BENCH_SUSTAINED_PREWARM_S (an
-// unmeasured load at half the start rate before each configuration's search: 10; quick 3), BENCH_SUSTAINED_START (4000
+// unmeasured load at half the start rate before each configuration's search: 10; quick 2), BENCH_SUSTAINED_START (4000
 // events/s; quick 2000), BENCH_SUSTAINED_BUDGET_S (per configuration, 165; quick 20), BENCH_SUSTAINED_EVENTS_PER_REQUEST
 // (500), BENCH_SUSTAINED_IN_FLIGHT (8), BENCH_SUSTAINED_ENRICHERS ("1,2"); the services' own settings from the
 // environment (e.g. WRITER_BATCH_MS).
@@ -66,7 +66,7 @@ function settings(quick: boolean): Settings {
   return {
     holdS: positive('BENCH_SUSTAINED_HOLD_S', quick ? 4 : 15),
     warmupS: positive('BENCH_SUSTAINED_WARMUP_S', quick ? 2 : 5),
-    prewarmS: positive('BENCH_SUSTAINED_PREWARM_S', quick ? 3 : 10),
+    prewarmS: positive('BENCH_SUSTAINED_PREWARM_S', quick ? 2 : 10),
     start: positive('BENCH_SUSTAINED_START', quick ? 2000 : 4000),
     budgetS: positive('BENCH_SUSTAINED_BUDGET_S', quick ? 20 : 165),
     perRequest: Math.round(positive('BENCH_SUSTAINED_EVENTS_PER_REQUEST', 500)),
