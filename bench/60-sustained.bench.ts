@@ -6,7 +6,9 @@
 // (insert_ids `<tag>:<request>:<i>`, one GROUP BY per poll over the step's project: no IN lists), and an event's
 // latency runs from its request's due send time to the midpoint between the poll that first saw it and the one
 // before (right to within half a poll interval, ~100-300 ms). A search over the offered rate: each rate is held for a window after a warm-up (every rate on a project
-// of its own), doubled while good, then bisected between the last good and the first bad rate to within 12 %,
+// of its own) and is good when the p95 is within 2 s, no request was refused and the pipeline does not fall behind
+// (its median latency did not rise through the hold so fast that one more hold would pass the limit); doubled while
+// good, then bisected between the last good and the first bad rate to within 12 %,
 // within a time budget per configuration; a hold is cut short once its verdict is certain (a request refused, or
 // more than 5 % of its events late), and every step drains before the next. Reported: the highest good rate with
 // its p50/p95, the first bad rate and why, which process used how much CPU at each (and with the pipeline idle),
@@ -321,6 +323,8 @@ async function runStep(ch: ClickHouse, pipeline: Pipeline, loader: Loader, loade
     return r?.status === undefined ? stored : r.status === 200 ? (r.stored ?? stored) : 0;
   };
   const samples: Weighted = [];
+  const thirds: [Weighted, Weighted] = [[], []]; // the samples of the events due in the first and the last third of the hold
+  const third = Math.max(1, Math.floor((endMeasured - firstMeasured) / 3));
   let lateSeen = 0;
   const pollMs: number[] = [];
   let low = 0; // every request below it is answered and, if accepted, fully visible
@@ -349,6 +353,8 @@ async function runStep(ch: ClickHouse, pipeline: Pipeline, loader: Loader, loade
       if (!measured(Number(k))) continue;
       const latency = Math.max(0, seenAt - due(Number(k)));
       samples.push([latency, fresh]);
+      if (Number(k) < firstMeasured + third) thirds[0].push([latency, fresh]);
+      else if (Number(k) >= endMeasured - third) thirds[1].push([latency, fresh]);
       if (latency > LIMIT_MS) lateSeen += fresh;
     }
   };
@@ -414,7 +420,15 @@ async function runStep(ch: ClickHouse, pipeline: Pipeline, loader: Loader, loade
   const p95 = weightedPercentile(samples, 95);
   const unweighted = (xs: number[]) => weightedPercentile(xs.map((x) => [x, 1]), 95);
   const sendLagP95 = unweighted(sendLags);
-  const v = verdict({ p95, limitMs: LIMIT_MS, refused, sendLagP95, notVisible, stoppedEarly });
+  const v = verdict({
+    p95,
+    limitMs: LIMIT_MS,
+    refused,
+    sendLagP95,
+    notVisible,
+    stoppedEarly,
+    thirds: stoppedEarly ? undefined : { first: weightedPercentile(thirds[0], 50), last: weightedPercentile(thirds[1], 50) },
+  });
   return {
     rate,
     good: v.good,

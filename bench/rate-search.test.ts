@@ -1,4 +1,4 @@
-import { bracket, nextRate, verdict, weightedPercentile, type HoldFigures, type Probe } from './rate-search';
+import { bracket, fallsBehind, nextRate, verdict, weightedPercentile, type HoldFigures, type Probe } from './rate-search';
 
 const opts = { start: 4000, precision: 0.12, min: 250 };
 const p = (rate: number, good: boolean): Probe => ({ rate, good });
@@ -85,5 +85,24 @@ describe('verdict', () => {
   });
   test('NaN (nothing measured) is not good', () => {
     expect(verdict({ ...fine, p95: NaN }).good).toBe(false);
+  });
+});
+
+describe('fallsBehind', () => {
+  test.each<[string, number, { first: number; last: number } | undefined, boolean]>([
+    ['steady latency', 1500, { first: 1200, last: 1250 }, false],
+    ['rising, with room for another hold at that pace', 1200, { first: 900, last: 1100 }, false],
+    ['rising too fast for another hold', 1700, { first: 1000, last: 1300 }, true],
+    ['falling latency', 1900, { first: 1500, last: 1000 }, false],
+    ['no thirds measured', 1900, undefined, false],
+    ['a third never visible is left to the p95', 1500, { first: 1000, last: Infinity }, false],
+  ])('%s', (_name, p95, thirds, expected) => {
+    expect(fallsBehind({ p95, limitMs: 2000, thirds })).toBe(expected);
+  });
+
+  test('a rate falling behind is bad, and says so', () => {
+    const v = verdict({ p95: 1700, limitMs: 2000, refused: {}, sendLagP95: 0, notVisible: 0, stoppedEarly: false, thirds: { first: 1000, last: 1300 } });
+    expect(v.good).toBe(false);
+    expect(v.why).toContain('falling behind: the median latency rose from 1000 to 1300 ms');
   });
 });

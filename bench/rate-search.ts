@@ -81,9 +81,21 @@ export interface HoldFigures {
   notVisible: number;
   /** whether the bench stopped the hold early because its verdict was already certain */
   stoppedEarly: boolean;
+  /** the median latency (ms) of the events due in the first and in the last third of the hold */
+  thirds?: { first: number; last: number };
 }
 
-/** Whether a held rate was good (p95 within the limit, nothing refused), and if not, why, in words. */
+/**
+ * Whether the pipeline falls behind: its median latency rose through the hold so fast that, going on at that pace
+ * for one more hold as long, the p95 would pass the limit (the last third is 2/3 of a hold after the first).
+ */
+export function fallsBehind(f: Pick<HoldFigures, 'p95' | 'limitMs' | 'thirds'>): boolean {
+  if (!f.thirds || !Number.isFinite(f.thirds.first) || !Number.isFinite(f.thirds.last)) return false;
+  const rise = f.thirds.last - f.thirds.first;
+  return rise > 0 && f.p95 + 1.5 * rise > f.limitMs;
+}
+
+/** Whether a held rate was good (p95 within the limit, nothing refused, not falling behind), and if not, why, in words. */
 export function verdict(f: HoldFigures): { good: boolean; why?: string } {
   const why: string[] = [];
   const refused = Object.entries(f.refused).filter(([, n]) => n > 0);
@@ -93,6 +105,9 @@ export function verdict(f: HoldFigures): { good: boolean; why?: string } {
   if (!(f.p95 <= f.limitMs)) {
     const p95 = Number.isFinite(f.p95) ? `${Math.round(f.p95)} ms` : 'not reached (over 5 % never visible)';
     why.push(`ingest -> queryable p95 ${p95} > ${f.limitMs} ms`);
+  }
+  if (why.length === 0 && fallsBehind(f)) {
+    why.push(`falling behind: the median latency rose from ${Math.round(f.thirds!.first)} to ${Math.round(f.thirds!.last)} ms through the hold`);
   }
   if (why.length === 0) return { good: true };
   // where the time went: waiting to be sent means the gateway did not keep up; otherwise a stage behind it
