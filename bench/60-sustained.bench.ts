@@ -5,19 +5,20 @@
 // requests over 8 keep-alive connections. A poller here counts, per request, the events visible in ClickHouse
 // (insert_ids `<tag>:<request>:<i>`, one GROUP BY per poll over the step's project: no IN lists), and an event's
 // latency runs from its request's due send time to the midpoint between the poll that first saw it and the one
-// before (right to within half a poll interval, ~100-300 ms). A search over the offered rate: each rate is held for a window after a warm-up (every rate on a project
-// of its own) and is good when the p95 is within 2 s, no request was refused and the pipeline does not fall behind
-// (its median latency did not rise through the hold so fast that one more hold would pass the limit); doubled while
-// good, then bisected between the last good and the first bad rate to within 12 %,
-// within a time budget per configuration; a hold is cut short once its verdict is certain (a request refused, or
-// more than 5 % of its events late), and every step drains before the next. Reported: the highest good rate with
-// its p50/p95, the first bad rate and why, which process used how much CPU at each (and with the pipeline idle),
-// the stages' own timings from their metrics, and the ratio to Kafka's Java producer when the run measured it.
+// before (right to within half a poll interval, ~100-300 ms).
+// A search over the offered rate: each rate is held for a window after a warm-up (every rate on a project of its
+// own) and is good when the p95 is within 2 s, no request was refused and the pipeline does not fall behind (its
+// median latency did not rise through the hold so fast that one more hold would pass the limit); doubled while
+// good, then bisected between the last good and the first bad rate to within 12 %, within a time budget per
+// configuration. A hold is cut short once its verdict is certain (a request refused, or more than 5 % of its events
+// late), and every step drains before the next. Reported: the highest good rate with its p50/p95, the first bad
+// rate and why, which process used how much CPU at each (and with the pipeline idle), the stages' own timings from
+// their metrics, and the ratio to Kafka's Java producer when the run measured it.
 // Knobs: BENCH_SUSTAINED_HOLD_S (15; quick 4), BENCH_SUSTAINED_WARMUP_S (5; quick 2), BENCH_SUSTAINED_PREWARM_S (an
-// unmeasured load at half the start rate before each configuration's search: 10; quick 2), BENCH_SUSTAINED_START (4000
-// events/s; quick 2000), BENCH_SUSTAINED_BUDGET_S (per configuration, 165; quick 20), BENCH_SUSTAINED_EVENTS_PER_REQUEST
-// (500), BENCH_SUSTAINED_IN_FLIGHT (8), BENCH_SUSTAINED_ENRICHERS ("1,2"); the services' own settings from the
-// environment (e.g. WRITER_BATCH_MS).
+// unmeasured load at half the start rate before each configuration's search: 10; quick 2), BENCH_SUSTAINED_START
+// (4000 events/s; quick 2000), BENCH_SUSTAINED_BUDGET_S (per configuration, 165; quick 20),
+// BENCH_SUSTAINED_EVENTS_PER_REQUEST (500), BENCH_SUSTAINED_IN_FLIGHT (8), BENCH_SUSTAINED_ENRICHERS ("1,2"); the
+// services' own settings from the environment (e.g. WRITER_BATCH_MS).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { param, queryRows, sql, tableRef, type ClickHouse } from '@groupscope/clickhouse';
