@@ -275,11 +275,15 @@ function describeStages(a: StageMetrics, b: StageMetrics, seconds: number, trans
   const wait = histogramDelta(a.enricher, b.enricher, 'groupscope_enricher_stamp_wait_seconds');
   const insert = histogramDelta(a.writer, b.writer, 'groupscope_writer_insert_duration_seconds', 'table="events"');
   const rows = histogramDelta(a.writer, b.writer, 'groupscope_writer_batch_rows', 'table="events"');
+  // every table's inserts of a flush run one after another: their share of the hold is how busy the writer's loop is
+  const allInserts = histogramDelta(a.writer, b.writer, 'groupscope_writer_insert_duration_seconds');
+  const insertShare = allInserts.count > 0 ? Math.round((100 * allInserts.count * allInserts.mean) / seconds) : 0;
   return (
     `gateway ${perS(send.count)} Kafka sends/s of ${msOf(send)} ms; ` +
     `enricher ${perS(ingest.count)} ingest transactions/s of ${msOf(ingest)} ms (stamp wait ${msOf(wait)} ms), ` +
     `${perS(marks.count)} group-identify transactions/s of ${msOf(marks)} ms, ${perS(transactionRetries)} transaction retries/s; ` +
-    `writer ${perS(insert.count)} inserts/s of ${Number.isFinite(rows.mean) ? Math.round(rows.mean) : 'n/a'} events in ${msOf(insert)} ms`
+    `writer ${perS(insert.count)} inserts/s of ${Number.isFinite(rows.mean) ? Math.round(rows.mean) : 'n/a'} events in ${msOf(insert)} ms, ` +
+    `inserts into all tables ${insertShare}% of the time`
   );
 }
 
