@@ -471,8 +471,9 @@ interface Outcome {
 async function search(ctx: BenchContext, s: Settings, enrichers: number, start: number, registry: ProjectRegistry): Promise<Outcome> {
   const t0 = Date.now();
   const stepS = s.warmupS + s.holdS;
-  // one project per step, made before the gateway starts (it would notice later ones only within a second)
-  const projects = Array.from({ length: Math.ceil(s.budgetS / stepS) + 2 }, (_, i) => registry.create(`sustained-${enrichers}-${i}`));
+  // one project per step (held steps cut short leave room for a few more), made before the gateway starts: it would
+  // notice later ones only within a second
+  const projects = Array.from({ length: Math.ceil(s.budgetS / stepS) + 6 }, (_, i) => registry.create(`sustained-${enrichers}-${i}`));
   const prewarm = registry.create(`sustained-${enrichers}-prewarm`);
   const ch = await ctx.clickhouse({ migrate: true });
   // started first, so its own start-up is over before anything is measured
