@@ -18,7 +18,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{packages,services,tools,deploy}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,services,tools,deploy,bench}/**/*.test.ts'],
       testPathIgnorePatterns: [...ignore, '\\.integration\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
     {

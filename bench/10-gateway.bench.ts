@@ -7,7 +7,6 @@
 // express server that only reads and parses the same bodies and answers (the HTTP framework + JSON.parse cost).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { recordMessage, topicNames, topicSpecs, type IngestRecord } from '@groupscope/events';
 import { createKafka, withAdmin } from '@groupscope/kafka';
@@ -15,27 +14,10 @@ import { ProjectRegistry } from '@groupscope/projects';
 import type { Bench, BenchContext, BenchResult } from './harness';
 import { cpuProfArgs, percentile, rate, round, stopChild, waitReady } from './harness';
 import { BENCH_PARTITIONS, kafkaBaselinesOnce, rawProducerRate, type RawMessage } from './baselines';
+import { keepAlivePoster, sampleEvent } from './load';
 
 const root = join(__dirname, '..');
 const CONCURRENCY = 8;
-
-function sampleEvent(i: number) {
-  return {
-    user_id: `user-${i % 5000}`,
-    device_id: `device-${i % 6000}`,
-    event_type: ['Page Viewed', 'Invoice Sent', 'Payment Received', 'Signed Up'][i % 4],
-    time: 1_762_000_000_000 + i,
-    insert_id: `${i}-${randomUUID()}`,
-    session_id: 1_762_000_000_000,
-    event_properties: { amount: i % 500, page: `/p/${i % 50}` },
-    user_properties: { $set: { role: i % 3 === 0 ? 'admin' : 'member' } },
-    groups: { company: `c-${i % 500}` },
-    platform: 'Web',
-    os_name: 'Chrome',
-    country: 'France',
-    library: 'amplitude-node/1.5.73',
-  };
-}
 
 /** The IngestRecord the gateway makes of sampleEvent(i), encoded: what the raw baseline sends. */
 function encodedRecord(i: number): RawMessage {
@@ -59,20 +41,7 @@ interface Load {
 
 /** `requests` POSTs of the given bodies (cycled) from CONCURRENCY keep-alive clients. */
 async function load(url: string, bodies: Buffer[], eventsPerBody: number, requests: number): Promise<Load> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const target = new URL(url);
-  const post = (body: Buffer) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const poster = keepAlivePoster(url, CONCURRENCY);
   const latencies: number[] = [];
   let next = 0;
   let failures = 0;
@@ -82,14 +51,14 @@ async function load(url: string, bodies: Buffer[], eventsPerBody: number, reques
       while (next < requests) {
         const body = bodies[next++ % bodies.length]!;
         const s = performance.now();
-        const status = await post(body);
+        const status = await poster.post(body);
         latencies.push(performance.now() - s);
         if (status !== 200) failures++;
       }
     }),
   );
   const ms = performance.now() - t0;
-  agent.destroy();
+  poster.close();
   latencies.sort((a, b) => a - b);
   return { events: requests * eventsPerBody, ms, latencies, failures };
 }

@@ -154,6 +154,14 @@ export function kafkaBaselinesOnce(ctx: BenchContext): Promise<KafkaBaselines> {
 }
 
 /**
+ * The Kafka baselines if a bench of this run measured them (the raw baselines bench, or any bench that asked), else
+ * undefined: for figures that report a ratio only where the run has one, without paying for the baselines.
+ */
+export async function kafkaBaselinesIfMeasured(): Promise<KafkaBaselines | undefined> {
+  return kafkaBaselines?.catch(() => undefined);
+}
+
+/**
  * A rate's ratios to the Kafka baselines, for BenchResult.ratios: the Java producer (the bus's practical limit on
  * this machine) and pipelined kafkajs (what the client does used well).
  */

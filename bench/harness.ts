@@ -1,8 +1,10 @@
 // What every benchmark module (bench/*.bench.ts) exports, and helpers they share.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Logger } from '@groupscope/logger';
 import { param, queryRows, sql, type ClickHouse } from '@groupscope/clickhouse';
+import type { ServerLogin } from '@groupscope/config';
 
 export interface Figure {
   value: number;
@@ -34,6 +36,10 @@ export interface BenchContext {
   tmpDir: string;
   /** a ClickHouse handle on a fresh database of the bench's server; migrated when asked */
   clickhouse(opts?: { migrate?: boolean }): Promise<ClickHouse>;
+  /** the bench's ClickHouse server and its login (for a service started as a process: CLICKHOUSE_URL, ...) */
+  clickhouseServer: ServerLogin;
+  /** process ids of the broker and the ClickHouse server this run started (none when they are external) */
+  serverPids(): { kafka?: number; clickhouse?: number };
   /** quick mode (BENCH_QUICK=1): smaller volumes, for checking that benchmarks run */
   quick: boolean;
 }
@@ -73,6 +79,23 @@ export async function waitReady(url: string, child?: ChildProcess, timeoutMs = 9
   throw new Error(`${url} not ready in ${timeoutMs} ms`);
 }
 
+const running = new Set<ChildProcess>();
+
+/**
+ * Registers a process a bench started, so that it is killed however the bench run ends (bench/run.ts calls
+ * killTracked at exit and on SIGINT/SIGTERM). spawnService registers the services; a bench registers the rest.
+ */
+export function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Kills (SIGKILL) every registered process still running. */
+export function killTracked(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 /** Stops a child process with SIGTERM (SIGKILL after 20 s) and waits for it to exit. */
 export function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -92,14 +115,19 @@ export function cpuProfArgs(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-/** Starts services/<service>/src/main.ts in its own process against the bench's broker (CPU-profiled with BENCH_CPU_PROF). */
-export function spawnService(ctx: BenchContext, service: string, env: Record<string, string>, partitions = 4): ChildProcess {
+/**
+ * Starts services/<service>/src/main.ts in its own process against the bench's broker (CPU-profiled with
+ * BENCH_CPU_PROF). Its output goes to this process's, or line by line to `onLine` when given.
+ */
+export function spawnService(ctx: BenchContext, service: string, env: Record<string, string>, partitions = 4, onLine?: (line: string) => void): ChildProcess {
   const root = join(__dirname, '..');
-  return spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(root, `services/${service}/src/main.ts`)], {
+  const child = spawn(process.execPath, [...cpuProfArgs(), '--import', 'tsx', join(root, `services/${service}/src/main.ts`)], {
     cwd: root,
     env: { ...process.env, KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_PARTITIONS: String(partitions), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', onLine ? 'pipe' : 'inherit', onLine ? 'pipe' : 'inherit'],
   });
+  if (onLine) for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', onLine);
+  return track(child);
 }
 
 /** p50/p95 (ms) of `runs` calls of `fn`, after one untimed warm-up call (caches, first part loads). */

@@ -11,6 +11,7 @@ import { createClickHouse, createDatabase, dropDatabase, migrate, type ClickHous
 import { localClickHouse, type ServerLogin } from '@groupscope/config';
 import { createLogger } from '@groupscope/logger';
 import type { Bench, BenchContext, BenchResult } from './harness';
+import { killTracked } from './harness';
 
 const root = join(__dirname, '..');
 const benchData = join(resolve(root, process.env.GROUPSCOPE_DATA_DIR ?? '.data'), 'bench');
@@ -47,6 +48,16 @@ function startClickHouse(): { server: ServerLogin; stop(): void } {
   return { server, stop };
 }
 
+/** The pid in a local server's pid file, if there is one (none: the server is external or not running). */
+function pidFrom(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const files = readdirSync(__dirname)
@@ -63,6 +74,18 @@ async function main() {
     kafka.stop();
     throw err;
   }
+  // whatever ends the run, no process a bench started outlives it, nor do the local servers on an interrupt
+  process.once('exit', killTracked);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping what the bench started`);
+      killTracked();
+      clickhouse.stop();
+      kafka.stop();
+      rmSync(tmpDir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   const opened: ClickHouse[] = [];
   let dbCounter = 0;
   const ctx: BenchContext = {
@@ -70,6 +93,11 @@ async function main() {
     logger,
     tmpDir,
     quick: process.env.BENCH_QUICK === '1',
+    clickhouseServer: clickhouse.server,
+    serverPids: () => ({
+      kafka: process.env.KAFKA_BROKERS ? undefined : pidFrom(join(benchData, 'kafka', 'node-1', 'kafka.pid')),
+      clickhouse: process.env.CLICKHOUSE_URL ? undefined : pidFrom(join(benchData, 'clickhouse', 'clickhouse.pid')),
+    }),
     async clickhouse(opts) {
       const ch = createClickHouse({ ...clickhouse.server, database: `gs_bench_${Date.now().toString(36)}_${dbCounter++}` });
       await createDatabase(ch);
