@@ -1,5 +1,5 @@
 // Account health at scale: the account list (GET /api/2/groups/{type}/list) and the health-score job on a B2B data
-// set generated inside ClickHouse (./generate: events + event_groups as the writer stores them, group_daily_usage
+// set generated inside ClickHouse (./generate: events + event_groups as the writer stores them, group_daily_users
 // filled by its materialized view on the way in, and every account's current properties in `groups`). p50/p95 of
 // the list sorted by a metric, by a % change, filtered by a property and a metric and sorted by a property, a deep
 // page, the CSV export of the whole list, and one account's usage; each list beside the same question answered
@@ -123,13 +123,13 @@ const bench: Bench = {
 
     const results: BenchResult[] = [
       {
-        name: 'data set generated inside ClickHouse (events + event_groups -> group_daily_usage, groups)',
+        name: 'data set generated inside ClickHouse (events + event_groups -> group_daily_users, groups)',
         figure: { value: round(rate(counts.events, loadMs), 0), unit: 'events/s' },
         extra: {
           events: counts.events,
           companies: accounts,
           event_groups_rows: rowsOf('event_groups'),
-          group_daily_usage_rows: rowsOf('group_daily_usage'),
+          group_daily_users_rows: rowsOf('group_daily_users'),
           users: counts.users,
           days: DAYS,
           load_s: round(loadMs / 1000, 1),

@@ -62,7 +62,7 @@ const HOSTILE = [
 const LONG = HOSTILE[HOSTILE.length - 1]!;
 const TABLES = [
   'events', 'event_groups', 'groups', 'group_property_history', 'group_activity', 'cohorts', 'cohort_members', 'dynamic_properties',
-  'salesforce_mappings', 'salesforce_sync_state', 'salesforce_pickups', 'group_daily_usage', 'health_scores', 'writer_fences',
+  'salesforce_mappings', 'salesforce_sync_state', 'salesforce_pickups', 'group_daily_users', 'health_scores', 'writer_fences',
 ];
 
 let ch: TestClickHouse;

@@ -1,7 +1,8 @@
-// Usage metrics of groups, read from group_daily_usage (per group and UTC day: events and a uniq state of the users
-// behind them): active users over 1, 7 and 30 days and events over 7 and 30 days, each beside the same metric over
-// the period before and the change between the two in %. Windows are whole UTC days ending with `asOf` (inclusive).
-// Shared by the account list, the account page's cards and health scores, so a number means the same everywhere.
+// Usage metrics of groups, read from group_daily_users (per group, UTC day and user: a hash of the user and their
+// events): active users (distinct user hashes, exact) over 1, 7 and 30 days and events over 7 and 30 days, each
+// beside the same metric over the period before and the change between the two in %. Windows are whole UTC days
+// ending with `asOf` (inclusive). Shared by the account list, the account page's cards and health scores, so a
+// number means the same everywhere.
 import { sql, param, trusted, join, type Sql } from '@groupscope/clickhouse';
 import type { TableRef } from './executor';
 import { groupRowsOfKeys, groupRowsQuery } from './groups';
@@ -76,10 +77,10 @@ export function usageQuery(
     if (given && values) return sql`any(transform(group_value, ${values}, ${param(given, 'Array(UInt64)')}, toUInt64(0))) AS ${trusted(a)}`;
     const { kind, days, prev } = windowOf(a);
     const cond = prev ? within(d, 2 * days, days) : within(d, days, 0);
-    return sql`${kind === 'users' ? sql`uniqMergeIf(users, ${cond})` : sql`sumIf(events, ${cond})`} AS ${trusted(a)}`;
+    return sql`${kind === 'users' ? sql`uniqExactIf(user_hash, ${cond})` : sql`sumIf(events, ${cond})`} AS ${trusted(a)}`;
   });
   return sql`SELECT group_value${columns.length > 0 ? sql`, ${join(columns, ', ')}` : sql``}
-    FROM ${trusted(t('group_daily_usage'))}
+    FROM ${trusted(t('group_daily_users'))}
     WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')}
       AND ${within(d, lookback, 0)} AND ${where}
     GROUP BY group_value`;
@@ -193,8 +194,8 @@ export function usageNumbers(r: Record<string, unknown>): Record<string, number 
 
 /** One group's events and active users per UTC day over [from, to] (rows: d 'YYYY-MM-DD', events, users); days without usage are absent. */
 export function dailyUsageQuery(t: TableRef, projectId: number, groupType: string, groupValue: string, from: string, to: string): Sql {
-  return sql`SELECT toString(day) AS d, sum(events) AS events, uniqMerge(users) AS users
-    FROM ${trusted(t('group_daily_usage'))}
+  return sql`SELECT toString(day) AS d, sum(events) AS events, uniqExact(user_hash) AS users
+    FROM ${trusted(t('group_daily_users'))}
     WHERE project_id = ${param(projectId, 'UInt32')} AND group_type = ${param(groupType, 'String')} AND group_value = ${param(groupValue, 'String')}
       AND day >= toDate(${param(from, 'String')}) AND day <= toDate(${param(to, 'String')})
     GROUP BY day ORDER BY day`;
