@@ -131,6 +131,31 @@ describe('account list', () => {
     expect(unknown.body.error).toMatchObject({ code: 'unknown_cohort', details: [{ param: 'cohort' }] });
   });
 
+  it('filters list-valued properties as the charts do, on the newest properties only', async () => {
+    await insertGroupChanges(ch, [
+      { project: A.project_id, type: 'squad', value: 'red', time: NOW - 86_400_000, props: { tags: ['old'], lead: 'ann' }, source: 'api' },
+      { project: A.project_id, type: 'squad', value: 'red', time: NOW - 3_600_000, props: { tags: ['vip', 'beta'], lead: 'ann' }, source: 'api' },
+      { project: A.project_id, type: 'squad', value: 'blue', time: NOW - 3_600_000, props: { tags: ['beta'], lead: 'bob' }, source: 'api' },
+      // text that only looks like a list is a string
+      { project: A.project_id, type: 'squad', value: 'green', time: NOW - 3_600_000, props: { tags: '[vip]', lead: 'cid' }, source: 'api' },
+    ]);
+    const f = (cond: object, extra: Record<string, string> = {}) =>
+      list({ filters: filter({ subprop_type: 'group', subprop_key: 'tags', ...cond }), sort: 'group_value', order: 'asc', ...extra }, A, 'squad');
+    // `is` on a list: any element equals one of the values; the older ['old'] is no longer the group's
+    expect(values(await f({ subprop_op: 'is', subprop_value: ['vip'] }))).toEqual(['red']);
+    expect(values(await f({ subprop_op: 'is', subprop_value: ['old'] }))).toEqual([]);
+    expect(values(await f({ subprop_op: 'is', subprop_value: ['[vip]'] }))).toEqual(['green']);
+    // `set is`: the whole set, in any order
+    expect(values(await f({ subprop_op: 'set is', subprop_value: ['beta', 'vip'] }))).toEqual(['red']);
+    expect(values(await f({ subprop_op: 'set is', subprop_value: ['beta'] }))).toEqual(['blue']);
+    // sorted by a property (the order reads only the named keys), then every column of the page
+    const sorted = await f({ subprop_op: 'is', subprop_value: ['beta'] }, { sort: 'lead', order: 'desc', columns: J(['tags', 'lead']) });
+    expect(sorted.body.groups.map((g: { group_value: string; properties: object }) => [g.group_value, g.properties])).toEqual([
+      ['blue', { tags: ['beta'], lead: 'bob' }],
+      ['red', { tags: ['vip', 'beta'], lead: 'ann' }],
+    ]);
+  });
+
   it('returns the chosen property columns only', async () => {
     const res = await list({ columns: J(['plan', 'active_users_7d']), filters: filter({ subprop_type: 'group', subprop_op: 'is', subprop_value: ['acme'] }) });
     expect(res.body.groups).toEqual([{ group_value: 'acme', properties: { plan: 'enterprise' }, first_seen: iso('2026-10-20'), last_seen: iso('2026-11-29'), metrics: EXPECTED.acme }]);
