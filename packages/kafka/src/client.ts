@@ -38,6 +38,17 @@ const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * The level a kafkajs log entry is logged at: kafkajs logs coordinator loading, rebalances, leader moves and the
+ * broker's "concurrent transactions" refusals at ERROR although it retries them itself, so those are debug. The
+ * reason is in `error` for most entries, in the message for the producer's "Failed to send messages: ...".
+ */
+export function kafkajsLevel(level: number, message: string, error: unknown): 'error' | 'warn' | 'info' | 'debug' {
+  const reason = `${message} ${typeof error === 'string' ? error : ''}`;
+  if (/coordinator|rebalanc|leader|not available|concurrent/i.test(reason)) return 'debug';
+  return levelNames[level] ?? 'info';
+}
+
 export function createKafka(opts: KafkaOptions): Kafka {
   const log = opts.logger.child({ module: 'kafkajs' });
   const kafka = new KafkaJs({
@@ -45,14 +56,12 @@ export function createKafka(opts: KafkaOptions): Kafka {
     brokers: opts.brokers,
     requestTimeout: opts.requestTimeout ?? 30000,
     connectionTimeout: opts.connectionTimeout ?? 3000,
-    // kafkajs logs coordinator-loading and rebalance chatter at ERROR; it retries those itself, so keep them at debug
     logLevel: logLevel.WARN,
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        const transient = typeof rest.error === 'string' && /coordinator|rebalanc|leader|not available|concurrent/i.test(rest.error);
-        const name = transient ? 'debug' : (levelNames[level] ?? 'info');
+        const name = kafkajsLevel(level, message, rest.error);
         log[name]({ kafkajs: rest }, `kafkajs: ${message}`);
       },
   });
