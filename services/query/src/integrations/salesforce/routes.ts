@@ -122,7 +122,7 @@ export function registerSalesforceRoutes(router: Router, deps: SalesforceRoutesD
   async function saveRevised(before: Mapping, after: Mapping): Promise<void> {
     await db.insert(mappingRow(after));
     if (after.revision !== before.revision) {
-      await db.exec(prunePickupsStatement(db.table, after.project_id, after.id, after.revision)).catch((err: unknown) => log.warn({ err, mapping_id: after.id }, 'salesforce_prune_failed'));
+      await db.exec(prunePickupsStatement(db.table, after.project_id, after.id, after.revision), { lightweight_deletes_sync: 0 }).catch((err: unknown) => log.warn({ err, mapping_id: after.id }, 'salesforce_prune_failed'));
     }
   }
 
@@ -285,7 +285,7 @@ export function registerSalesforceRoutes(router: Router, deps: SalesforceRoutesD
     handle(log, 'salesforce_mapping_delete', async (req, res) => {
       const m = await mappingOr404(projectOf(res).id, String(req.params.id));
       await db.insert(mappingRow(m, true));
-      await db.exec(prunePickupsStatement(db.table, m.project_id, m.id)).catch((err: unknown) => log.warn({ err, mapping_id: m.id }, 'salesforce_prune_failed'));
+      await db.exec(prunePickupsStatement(db.table, m.project_id, m.id), { lightweight_deletes_sync: 0 }).catch((err: unknown) => log.warn({ err, mapping_id: m.id }, 'salesforce_prune_failed'));
       log.info({ project_id: m.project_id, mapping_id: m.id }, 'salesforce_mapping_deleted');
       // properties already written stay on the groups (and in history), as any group property would
       return { id: m.id, deleted: true };

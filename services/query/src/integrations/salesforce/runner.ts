@@ -206,7 +206,7 @@ export class SalesforceRunner extends ScheduledRunner {
         consecutive_failures: 0,
       };
       await db.insert(stateRow(state));
-      if (full) await db.exec(prunePickupsStatement(db.table, m.project_id, m.id, m.revision)).catch((err: unknown) => this.log.warn({ err, mapping_id: m.id }, 'salesforce_prune_failed'));
+      if (full) await db.exec(prunePickupsStatement(db.table, m.project_id, m.id, m.revision), { lightweight_deletes_sync: 0 }).catch((err: unknown) => this.log.warn({ err, mapping_id: m.id }, 'salesforce_prune_failed'));
       runs.inc({ trigger, outcome: 'ok' });
       this.log.info(
         { project_id: m.project_id, mapping_id: m.id, trigger, full_sync: full, rows_read: stats.rowsRead, groups_updated: stats.groupsUpdated, groups_deferred: stats.groupsDeferred, unknown_values: stats.unknown.size, retries: stats.retries, duration_ms: state.duration_ms },

@@ -230,7 +230,10 @@ export const valuesInStateQuery = (t: TableRef, m: MappingKey, state: PickupStat
   sql`SELECT group_value, sf_modstamp FROM (${latestPickups(t, m)}) WHERE state = ${param(state, 'String')}
     ORDER BY group_value LIMIT ${param(limit, 'UInt32')} OFFSET ${param(offset, 'UInt32')}`;
 
-/** Removes pickups of revisions other than `keep` (all of the mapping's when undefined). */
+/**
+ * Removes pickups of revisions other than `keep` (all of the mapping's when undefined). Callers schedule it without
+ * waiting for the mutation (lightweight_deletes_sync = 0): readers only read the revision the mapping names.
+ */
 export function prunePickupsStatement(t: TableRef, projectId: number, mappingId: string, keep?: number): Sql {
   const cond = keep === undefined ? sql`` : sql`AND revision != ${param(keep, 'UInt64')}`;
   return sql`DELETE FROM ${trusted(t('salesforce_pickups'))} WHERE project_id = ${param(projectId, 'UInt32')} AND mapping_id = ${param(mappingId, 'String')} ${cond}`;
