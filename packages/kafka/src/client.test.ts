@@ -1,5 +1,6 @@
-import { logLevel } from 'kafkajs';
+// ./client first: it installs the kafkajs send fix, which must come before kafkajs loads its producer
 import { kafkajsLevel } from './client';
+import { logLevel } from 'kafkajs';
 
 describe('kafkajsLevel', () => {
   it('keeps what kafkajs retries itself at debug, whether the reason is in the error or in the message', () => {
