@@ -139,6 +139,46 @@ describe('daily retention', () => {
       expect({ x, counts: listed.map((m) => m.length) }).toEqual({ x, counts: cells.map((c) => c.count) });
     }
   });
+
+  // A project of its own (UTC). Only a Start with plan=pro starts; tiers are user properties as stamped:
+  //   u1 (gold)   Start pro 11-01 10:00, Return 11-02 11:00: 25 h after the start hour, day 1
+  //   u2 (gold)   Start free 11-01 10:00, Return 11-02 11:00: no start
+  //   u3 (gold)   Start free 11-01 09:00, Start pro 12:00, Return 11-02 09:30: 21.5 h after the pro start, day 0
+  //               (24.5 h after the free one, which does not start)
+  //   u4 (gold)   Return 11-01 and 11-02 only: no start
+  //   u5          Start pro 11-01 10:00 as silver, Return 11-02 10:30 as gold: day 1; with the segment "gold", its
+  //               start is not in the chart at all
+  it('starts only on start events that pass their filters and the segments', async () => {
+    const C = svc.registry.create('filtered retention');
+    const ev = (user: string, type: string, time: string, plan: string | null, tier = 'gold'): TestEvent => ({
+      project: C.project_id, user, type, time, props: plan ? { plan } : {}, userProps: { tier },
+    });
+    await insertEvents(ch, [
+      ev('u1', 'Start', '2025-11-01T10:00:00', 'pro'),
+      ev('u1', 'Return', '2025-11-02T11:00:00', null),
+      ev('u2', 'Start', '2025-11-01T10:00:00', 'free'),
+      ev('u2', 'Return', '2025-11-02T11:00:00', null),
+      ev('u3', 'Start', '2025-11-01T09:00:00', 'free'),
+      ev('u3', 'Start', '2025-11-01T12:00:00', 'pro'),
+      ev('u3', 'Return', '2025-11-02T09:30:00', null),
+      ev('u4', 'Return', '2025-11-01T10:00:00', null),
+      ev('u4', 'Return', '2025-11-02T10:00:00', null),
+      ev('u5', 'Start', '2025-11-01T10:00:00', 'pro', 'silver'),
+      ev('u5', 'Return', '2025-11-02T10:30:00', null),
+    ]);
+    const params = {
+      se: J({ event_type: 'Start', filters: [{ subprop_type: 'event', subprop_key: 'plan', subprop_op: 'is', subprop_value: ['pro'] }] }),
+      re: J({ event_type: 'Return' }),
+      start: '20251101',
+      end: '20251103',
+    };
+    expect(countsOf(await chart(C, params))).toEqual({ '2025-11-01': [3, 2, 0], '2025-11-02': [0, 0], '2025-11-03': [0] });
+    expect(await microscope(C, params, '2025-11-01', 0)).toEqual(['u1', 'u3', 'u5']);
+    expect(await microscope(C, params, '2025-11-01', 1)).toEqual(['u1', 'u5']);
+    const gold = { ...params, s: J([{ prop: 'gp:tier', op: 'is', values: ['gold'] }]) };
+    expect(countsOf(await chart(C, gold))['2025-11-01']).toEqual([2, 1, 0]);
+    expect(await microscope(C, gold, '2025-11-01', 1)).toEqual(['u1']);
+  });
 });
 
 describe('weekly and monthly retention (America/New_York)', () => {
